@@ -1,0 +1,15 @@
+export type { Transport, Credential, Identity } from './types.js'
+export {
+  OUTCOMES, WsAuthError, isWsAuthError, toWsAuthError, httpAnswer, closeAnswer,
+  type Outcome, type OutcomeRule, type WsAuthErrorCode, type WsAuthErrorOptions, type ChallengeOptions, type HttpAnswer,
+} from './outcome.js'
+export {
+  DEFAULT_MAX_CREDENTIAL_LENGTH, headerLines, parseAuthorization, decodeBasic, encodeBasic,
+  type AuthorizationValue, type BasicCredentials,
+} from './authorization.js'
+export { OriginAllowlist, normaliseOrigin } from './origin.js'
+export { REDACTED, redactQuery } from './redact.js'
+export {
+  MemoryDenyList, MemoryFailureCounter,
+  type DenyList, type FailureCounter, type FailureCounterOptions, type Clock,
+} from './stores.js'

@@ -1,0 +1,120 @@
+/**
+ * The one table that decides how every authentication outcome is answered: as an HTTP response before the
+ * upgrade, or as a close code after it. Every package answers through here.
+ */
+export type Outcome =
+  | 'missing'
+  | 'malformed'
+  | 'invalid'
+  | 'forbidden'
+  | 'rate_limited'
+  | 'timeout'
+  | 'expired'
+  | 'revoked'
+  | 'withdrawn'
+  | 'unavailable'
+  | 'internal'
+
+export interface OutcomeRule {
+  /** HTTP status before the upgrade; `null` when the outcome only happens on an open socket. */
+  status: number | null
+  /** RFC 6750 `error` value, used in `WWW-Authenticate` and in JSON bodies. */
+  error: string
+  /** Close code after the upgrade (close mode, or a live socket). */
+  closeCode: number
+  /** Short fixed close reason: never a token, never a stack. */
+  reason: string
+}
+
+export const OUTCOMES: Readonly<Record<Outcome, Readonly<OutcomeRule>>> = Object.freeze({
+  missing: { status: 401, error: 'unauthorized', closeCode: 4401, reason: 'unauthorized' },
+  malformed: { status: 400, error: 'invalid_request', closeCode: 4400, reason: 'bad request' },
+  invalid: { status: 401, error: 'invalid_token', closeCode: 4401, reason: 'invalid token' },
+  forbidden: { status: 403, error: 'forbidden', closeCode: 4403, reason: 'forbidden' },
+  rate_limited: { status: 429, error: 'too_many_requests', closeCode: 4429, reason: 'too many requests' },
+  timeout: { status: null, error: 'timeout', closeCode: 4408, reason: 'authentication timeout' },
+  expired: { status: null, error: 'invalid_token', closeCode: 4401, reason: 'token expired' },
+  revoked: { status: null, error: 'invalid_token', closeCode: 4401, reason: 'token revoked' },
+  withdrawn: { status: null, error: 'forbidden', closeCode: 4403, reason: 'access withdrawn' },
+  unavailable: { status: 503, error: 'temporarily_unavailable', closeCode: 1013, reason: 'try again later' },
+  internal: { status: 500, error: 'server_error', closeCode: 1011, reason: 'internal error' },
+})
+
+/** Error codes follow `ERR_WSAUTH_<OUTCOME>`, so callers can switch on `code` without `instanceof`. */
+export type WsAuthErrorCode = `ERR_WSAUTH_${Uppercase<Outcome>}`
+
+export interface WsAuthErrorOptions {
+  /** Seconds until the client may retry (`rate_limited`). */
+  retryAfter?: number
+  cause?: unknown
+}
+
+/** The one error type: carries the outcome that decides the answer. Its message is safe to show. */
+export class WsAuthError extends Error {
+  readonly outcome: Outcome
+  readonly code: WsAuthErrorCode
+  readonly retryAfter: number | undefined
+
+  constructor (outcome: Outcome, message: string = OUTCOMES[outcome].reason, options: WsAuthErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'WsAuthError'
+    this.outcome = outcome
+    this.code = `ERR_WSAUTH_${outcome.toUpperCase() as Uppercase<Outcome>}`
+    this.retryAfter = options.retryAfter
+  }
+}
+
+export function isWsAuthError (value: unknown): value is WsAuthError {
+  return value instanceof WsAuthError
+}
+
+/** Any error that is not a WsAuthError is a bug: it is answered as `internal`, never with its message. */
+export function toWsAuthError (value: unknown): WsAuthError {
+  return isWsAuthError(value) ? value : new WsAuthError('internal', undefined, { cause: value })
+}
+
+export interface ChallengeOptions {
+  /** The realm in `WWW-Authenticate`. */
+  realm: string
+  /** Add a `Basic` challenge (needed for browsers to send URI user info). */
+  basic?: boolean
+}
+
+export interface HttpAnswer {
+  status: number
+  headers: Record<string, string | string[]>
+  body: { error: string, error_description: string }
+}
+
+function quote (value: string): string {
+  return `"${value.replace(/["\\]/g, '\\$&')}"`
+}
+
+/** The HTTP response for an outcome answered before the upgrade. */
+export function httpAnswer (error: WsAuthError, challenge: ChallengeOptions): HttpAnswer {
+  const rule = OUTCOMES[error.outcome]
+  // Outcomes that only exist on a live socket have no status; before the upgrade they are invalid tokens.
+  const status = rule.status ?? 401
+  const headers: Record<string, string | string[]> = {}
+  if (status === 401 || status === 400) {
+    const realm = `realm=${quote(challenge.realm)}`
+    const bearer = status === 401 && error.outcome === 'missing'
+      ? `Bearer ${realm}`
+      : `Bearer ${realm}, error="${status === 400 ? 'invalid_request' : 'invalid_token'}"`
+    headers['www-authenticate'] = challenge.basic && status === 401
+      ? [bearer, `Basic ${realm}, charset="UTF-8"`]
+      : bearer
+  }
+  // Retry-After is delay-seconds (a non-negative integer): a NaN or an infinite delay is left out, not sent as text.
+  if (status === 429 && error.retryAfter !== undefined && Number.isFinite(error.retryAfter)) {
+    headers['retry-after'] = String(Math.max(1, Math.ceil(error.retryAfter)))
+  }
+  const description = rule.status === null ? OUTCOMES.invalid.reason : error.outcome === 'internal' ? rule.reason : error.message
+  return { status, headers, body: { error: rule.status === null ? OUTCOMES.invalid.error : rule.error, error_description: description } }
+}
+
+/** The close code and reason for an outcome answered after the upgrade. */
+export function closeAnswer (error: WsAuthError): { code: number, reason: string } {
+  const rule = OUTCOMES[error.outcome]
+  return { code: rule.closeCode, reason: rule.reason }
+}

@@ -1,0 +1,50 @@
+import type { FastifyRequest } from 'fastify'
+import { WsAuthError, decodeBasic, headerLines, parseAuthorization, type Credential } from '@wsauth/core'
+import type { Extractor } from './options.js'
+
+export const PRECEDENCE = { authorization: 100, subprotocol: 200, cookie: 300, query: 400 } as const
+
+/** `Authorization: Bearer` always; `Authorization: Basic` when enabled. Any other scheme carries no credential. */
+export function authorizationExtractor (
+  maxLength: number,
+  basic: { tokenUsername: string } | null
+): Extractor {
+  return {
+    transport: 'bearer',
+    precedence: PRECEDENCE.authorization,
+    extract (request: FastifyRequest): Credential | null {
+      const value = parseAuthorization(headerLines(request.raw.rawHeaders, 'authorization'), maxLength)
+      if (value === null) return null
+      if (value.scheme === 'bearer') return { kind: 'token', transport: 'bearer', token: value.credentials }
+      if (value.scheme === 'basic' && basic !== null) {
+        const { username, password } = decodeBasic(value.credentials)
+        if (username === basic.tokenUsername) {
+          if (password === '') throw new WsAuthError('malformed', 'empty token')
+          return { kind: 'token', transport: 'basic', token: password }
+        }
+        return { kind: 'password', transport: 'basic', username, password }
+      }
+      return null
+    },
+  }
+}
+
+/** `?<name>=<token>`: two parameters of the name are malformed; an empty one carries no credential. */
+export function queryExtractor (name: string, maxLength: number): Extractor {
+  return {
+    transport: 'query',
+    precedence: PRECEDENCE.query,
+    extract (request: FastifyRequest): Credential | null {
+      const url = request.raw.url ?? ''
+      const question = url.indexOf('?')
+      if (question === -1) return null
+      const values = new URLSearchParams(url.slice(question + 1)).getAll(name)
+      if (values.length === 0) return null
+      if (values.length > 1) throw new WsAuthError('malformed', 'more than one token parameter')
+      const token = values[0]!
+      if (token === '') return null
+      if (token.length > maxLength) throw new WsAuthError('malformed', 'credential too long')
+      return { kind: 'token', transport: 'query', token }
+    },
+  }
+}

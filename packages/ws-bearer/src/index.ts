@@ -1,0 +1,25 @@
+import type { Identity } from '@wsauth/core'
+import plugin, { type WsAuthGuard } from './plugin.js'
+import type { WsAuthRouteOptions } from './options.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    wsAuth: WsAuthGuard
+  }
+  interface FastifyRequest {
+    /** Who is on the socket; set by the guard on every route it covers, `null` elsewhere. */
+    identity: Identity | null
+  }
+  interface FastifyContextConfig {
+    /** Per-route guard settings; `false` opts a websocket route out. */
+    wsAuth?: false | WsAuthRouteOptions
+  }
+}
+
+export default plugin
+export { plugin as wsBearer, type WsAuthGuard }
+export { PRECEDENCE } from './extractors.js'
+export { identityFromClaims } from './verifier.js'
+export type {
+  Authorizer, BasicOptions, Extractor, IdentityInit, Mode, PasswordVerifier, TokenVerifier, WsAuthOptions, WsAuthRouteOptions,
+} from './options.js'

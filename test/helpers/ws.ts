@@ -1,0 +1,98 @@
+import { connect as netConnect } from 'node:net'
+import type { IncomingHttpHeaders } from 'node:http'
+import WebSocket, { type ClientOptions } from 'ws'
+
+/** The server answered the handshake over HTTP instead of upgrading. */
+export interface Refused { kind: 'refused', status: number, headers: IncomingHttpHeaders, body: string }
+/** The server upgraded; `socket` is open. */
+export interface Opened { kind: 'opened', socket: WebSocket, protocol: string, headers: IncomingHttpHeaders }
+
+/** Opens a real WebSocket over TCP and reports either the HTTP refusal or the open socket. */
+export function connect (url: string, options: ClientOptions & { protocols?: string | string[] } = {}): Promise<Refused | Opened> {
+  const { protocols, ...clientOptions } = options
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, protocols, clientOptions)
+    let headers: IncomingHttpHeaders = {}
+    socket.once('upgrade', (response) => { headers = response.headers })
+    socket.once('unexpected-response', (_request, response) => {
+      let body = ''
+      response.setEncoding('utf8')
+      response.on('data', (chunk: string) => { body += chunk })
+      response.on('end', () => {
+        socket.terminate()
+        resolve({ kind: 'refused', status: response.statusCode ?? 0, headers: response.headers, body })
+      })
+    })
+    socket.once('open', () => resolve({ kind: 'opened', socket, protocol: socket.protocol, headers }))
+    socket.once('error', (error) => {
+      if (socket.readyState !== WebSocket.CLOSED) reject(error)
+    })
+  })
+}
+
+/** The next text message on a socket. */
+export function nextMessage (socket: WebSocket): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (data: WebSocket.RawData): void => { cleanup(); resolve(String(data)) }
+    const onClose = (code: number): void => { cleanup(); reject(new Error(`closed with ${code} before a message`)) }
+    const cleanup = (): void => { socket.off('message', onMessage); socket.off('close', onClose) }
+    socket.on('message', onMessage)
+    socket.on('close', onClose)
+  })
+}
+
+/** Resolves with the close code and reason once the socket closes. */
+export function closed (socket: WebSocket): Promise<{ code: number, reason: string }> {
+  if (socket.readyState === WebSocket.CLOSED) return Promise.reject(new Error('already closed'))
+  return new Promise((resolve) => {
+    socket.once('close', (code, reason) => resolve({ code, reason: String(reason) }))
+  })
+}
+
+/** Opens, expecting a refusal; fails the promise if the server upgraded. */
+export async function refused (url: string, options?: ClientOptions & { protocols?: string | string[] }): Promise<Refused> {
+  const result = await connect(url, options)
+  if (result.kind === 'opened') {
+    result.socket.terminate()
+    throw new Error('expected the handshake to be refused, but it was upgraded')
+  }
+  return result
+}
+
+/** Opens, expecting an upgrade; fails the promise if the server refused. */
+export async function opened (url: string, options?: ClientOptions & { protocols?: string | string[] }): Promise<Opened> {
+  const result = await connect(url, options)
+  if (result.kind === 'refused') throw new Error(`expected an upgrade, got ${result.status} ${result.body}`)
+  return result
+}
+
+/**
+ * Sends a handshake with exact header lines over a plain TCP socket and returns the raw response head, for
+ * what a WebSocket client would hide (duplicate headers, the exact 101 bytes).
+ */
+export function rawHandshake (port: number, path: string, headerLines: string[]): Promise<{ status: number, head: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect(port, '127.0.0.1')
+    let data = ''
+    socket.setEncoding('latin1')
+    socket.on('data', (chunk: string) => {
+      data += chunk
+      const end = data.indexOf('\r\n\r\n')
+      if (end !== -1) {
+        socket.destroy()
+        resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(data)?.[1] ?? 0), head: data.slice(0, end) })
+      }
+    })
+    socket.on('error', reject)
+    socket.write([
+      `GET ${path} HTTP/1.1`,
+      `Host: 127.0.0.1:${port}`,
+      'Connection: Upgrade',
+      'Upgrade: websocket',
+      'Sec-WebSocket-Version: 13',
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+      ...headerLines,
+      '', '',
+    ].join('\r\n'))
+  })
+}
