@@ -16,7 +16,7 @@ export type Outcome =
   | 'internal'
 
 export interface OutcomeRule {
-  /** HTTP status before the upgrade; `null` when the outcome only happens on an open socket. */
+  /** HTTP status before the upgrade; `null` when the outcome only happens on an open socket (then: 401). */
   status: number | null
   /** RFC 6750 `error` value, used in `WWW-Authenticate` and in JSON bodies. */
   error: string
@@ -33,9 +33,9 @@ export const OUTCOMES: Readonly<Record<Outcome, Readonly<OutcomeRule>>> = Object
   forbidden: { status: 403, error: 'forbidden', closeCode: 4403, reason: 'forbidden' },
   rate_limited: { status: 429, error: 'too_many_requests', closeCode: 4429, reason: 'too many requests' },
   timeout: { status: null, error: 'timeout', closeCode: 4408, reason: 'authentication timeout' },
-  expired: { status: null, error: 'invalid_token', closeCode: 4401, reason: 'token expired' },
-  revoked: { status: null, error: 'invalid_token', closeCode: 4401, reason: 'token revoked' },
-  withdrawn: { status: null, error: 'forbidden', closeCode: 4403, reason: 'access withdrawn' },
+  expired: { status: 401, error: 'invalid_token', closeCode: 4401, reason: 'token expired' },
+  revoked: { status: 401, error: 'invalid_token', closeCode: 4401, reason: 'token revoked' },
+  withdrawn: { status: 403, error: 'forbidden', closeCode: 4403, reason: 'access withdrawn' },
   unavailable: { status: 503, error: 'temporarily_unavailable', closeCode: 1013, reason: 'try again later' },
   internal: { status: 500, error: 'server_error', closeCode: 1011, reason: 'internal error' },
 })
@@ -48,6 +48,9 @@ export interface WsAuthErrorOptions {
   retryAfter?: number
   cause?: unknown
 }
+
+// A registry symbol, so an error from a second copy of this package is still recognised (and never becomes a 500).
+const kWsAuthError = Symbol.for('wsauth.error')
 
 /** The one error type: carries the outcome that decides the answer. Its message is safe to show. */
 export class WsAuthError extends Error {
@@ -62,10 +65,14 @@ export class WsAuthError extends Error {
     this.code = `ERR_WSAUTH_${outcome.toUpperCase() as Uppercase<Outcome>}`
     this.retryAfter = options.retryAfter
   }
+
+  get [kWsAuthError] (): true {
+    return true
+  }
 }
 
 export function isWsAuthError (value: unknown): value is WsAuthError {
-  return value instanceof WsAuthError
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kWsAuthError] === true
 }
 
 /** Any error that is not a WsAuthError is a bug: it is answered as `internal`, never with its message. */
@@ -92,9 +99,9 @@ function quote (value: string): string {
 
 /** The HTTP response for an outcome answered before the upgrade. */
 export function httpAnswer (error: WsAuthError, challenge: ChallengeOptions): HttpAnswer {
-  const rule = OUTCOMES[error.outcome]
-  // Outcomes that only exist on a live socket have no status; before the upgrade they are invalid tokens.
-  const status = rule.status ?? 401
+  // An outcome that only exists on a live socket is answered as an invalid token if it ever happens before the upgrade.
+  const rule = OUTCOMES[error.outcome].status === null ? OUTCOMES.invalid : OUTCOMES[error.outcome]
+  const status = rule.status!
   const headers: Record<string, string | string[]> = {}
   if (status === 401 || status === 400) {
     const realm = `realm=${quote(challenge.realm)}`
@@ -109,8 +116,9 @@ export function httpAnswer (error: WsAuthError, challenge: ChallengeOptions): Ht
   if (status === 429 && error.retryAfter !== undefined && Number.isFinite(error.retryAfter)) {
     headers['retry-after'] = String(Math.max(1, Math.ceil(error.retryAfter)))
   }
-  const description = rule.status === null ? OUTCOMES.invalid.reason : error.outcome === 'internal' ? rule.reason : error.message
-  return { status, headers, body: { error: rule.status === null ? OUTCOMES.invalid.error : rule.error, error_description: description } }
+  // Server-side failures get the fixed reason: their messages may carry a store's or a library's words.
+  const description = status >= 500 || rule !== OUTCOMES[error.outcome] ? rule.reason : error.message
+  return { status, headers, body: { error: rule.error, error_description: description } }
 }
 
 /** The close code and reason for an outcome answered after the upgrade. */

@@ -104,6 +104,11 @@ export class MemoryFailureCounter implements FailureCounter {
     this.#windows.delete(key)
   }
 
+  /** Keys held, including expired windows not yet swept (as `MemoryDenyList.size`). */
+  get size (): number {
+    return this.#windows.size
+  }
+
   #current (key: string): { count: number, resetAt: number } | undefined {
     const window = this.#windows.get(key)
     if (window !== undefined && window.resetAt <= this.#now()) {

@@ -1,13 +1,16 @@
 import type { WebSocket } from 'ws'
 import { OUTCOMES, type Identity, type Outcome } from '@wsauth/core'
 
-// setTimeout's longest delay; later expiries are re-armed in steps.
-const MAX_TIMER_MS = 2 ** 31 - 1
+/**
+ * Expiry granularity. One timer sweeps buckets of this width, so tracking costs a Set insert per socket instead of a
+ * timer each, and a socket is closed at most two ticks (one second) after its token's `exp`.
+ */
+export const EXPIRY_TICK_MS = 500
 
 interface Connection {
   socket: WebSocket
   identity: Identity
-  timer: NodeJS.Timeout | null
+  bucket: number | null
 }
 
 function addTo<K> (index: Map<K, Set<Connection>>, key: K, connection: Connection): void {
@@ -27,8 +30,11 @@ function removeFrom<K> (index: Map<K, Set<Connection>>, key: K, connection: Conn
 export class Connections {
   readonly #bySubject = new Map<string, Set<Connection>>()
   readonly #byTokenId = new Map<string, Set<Connection>>()
+  readonly #byBucket = new Map<number, Set<Connection>>()
   readonly #now: () => number
   #size = 0
+  #sweeper: NodeJS.Timeout | null = null
+  #sweptBucket = 0
 
   constructor (now: () => number = Date.now) {
     this.#now = now
@@ -40,12 +46,12 @@ export class Connections {
   }
 
   track (socket: WebSocket, identity: Identity): void {
-    const connection: Connection = { socket, identity, timer: null }
+    const connection: Connection = { socket, identity, bucket: null }
     this.#size++
     addTo(this.#bySubject, identity.subject, connection)
     if (identity.tokenId !== null) addTo(this.#byTokenId, identity.tokenId, connection)
-    this.#arm(connection)
     socket.once('close', () => this.#untrack(connection))
+    this.#schedule(connection)
   }
 
   /** Closes every socket of a subject; returns how many. */
@@ -75,28 +81,41 @@ export class Connections {
     connection.socket.close(closeCode, reason)
   }
 
-  #arm (connection: Connection): void {
+  #schedule (connection: Connection): void {
     const expiresAt = connection.identity.expiresAt
     if (expiresAt === null) return
-    const delay = expiresAt - this.#now()
-    if (delay <= 0) {
+    const now = this.#now()
+    if (expiresAt <= now) {
       this.#close(connection, 'expired')
       return
     }
-    connection.timer = setTimeout(() => {
-      connection.timer = null
-      if (delay > MAX_TIMER_MS) this.#arm(connection)
-      else this.#close(connection, 'expired')
-    }, Math.min(delay, MAX_TIMER_MS))
-    connection.timer.unref()
+    if (this.#sweeper === null) {
+      this.#sweptBucket = Math.floor(now / EXPIRY_TICK_MS)
+      this.#sweeper = setInterval(() => this.#sweep(), EXPIRY_TICK_MS)
+      this.#sweeper.unref()
+    }
+    connection.bucket = Math.ceil(expiresAt / EXPIRY_TICK_MS)
+    addTo(this.#byBucket, connection.bucket, connection)
+  }
+
+  #sweep (): void {
+    const current = Math.floor(this.#now() / EXPIRY_TICK_MS)
+    for (let bucket = this.#sweptBucket + 1; bucket <= current; bucket++) {
+      const due = this.#byBucket.get(bucket)
+      if (due !== undefined) this.#closeAll(due, 'expired')
+    }
+    this.#sweptBucket = current
+    if (this.#byBucket.size === 0 && this.#sweeper !== null) {
+      clearInterval(this.#sweeper)
+      this.#sweeper = null
+    }
   }
 
   #untrack (connection: Connection): void {
     if (!this.#bySubject.get(connection.identity.subject)?.has(connection)) return
     this.#size--
-    if (connection.timer !== null) clearTimeout(connection.timer)
-    connection.timer = null
     removeFrom(this.#bySubject, connection.identity.subject, connection)
     if (connection.identity.tokenId !== null) removeFrom(this.#byTokenId, connection.identity.tokenId, connection)
+    if (connection.bucket !== null) removeFrom(this.#byBucket, connection.bucket, connection)
   }
 }

@@ -4,6 +4,9 @@ import type { Extractor } from './options.js'
 
 export const PRECEDENCE = { authorization: 100, subprotocol: 200, cookie: 300, query: 400 } as const
 
+// The auth-scheme in front of a single Authorization value (RFC 7235 §2.1: a token, then a space or nothing).
+const SCHEME = /^ *([!#$%&'*+\-.^_`|~0-9A-Za-z]+)(?: |$)/
+
 /** `Authorization: Bearer` always; `Authorization: Basic` when enabled. Any other scheme carries no credential. */
 export function authorizationExtractor (
   maxLength: number,
@@ -13,7 +16,12 @@ export function authorizationExtractor (
     transport: 'bearer',
     precedence: PRECEDENCE.authorization,
     extract (request: FastifyRequest): Credential | null {
-      const value = parseAuthorization(headerLines(request.raw.rawHeaders, 'authorization'), maxLength)
+      const lines = headerLines(request.raw.rawHeaders, 'authorization')
+      // Another scheme's credentials follow that scheme's syntax (Digest's auth-params, a bare `Negotiate`), not
+      // token68: they carry no credential for the guard, so they are not judged malformed either.
+      const scheme = lines.length === 1 ? SCHEME.exec(lines[0]!)?.[1]?.toLowerCase() : undefined
+      if (scheme !== undefined && scheme !== 'bearer' && (scheme !== 'basic' || basic === null)) return null
+      const value = parseAuthorization(lines, maxLength)
       if (value === null) return null
       if (value.scheme === 'bearer') return { kind: 'token', transport: 'bearer', token: value.credentials }
       if (value.scheme === 'basic' && basic !== null) {

@@ -38,11 +38,6 @@ type Handshake =
   | { kind: 'exempt' }
 type RawRequest = IncomingMessage & { [kHandshake]?: Handshake }
 
-function routeSettings (request: FastifyRequest): WsAuthRouteOptions {
-  const config = (request.routeOptions.config as { wsAuth?: false | WsAuthRouteOptions }).wsAuth
-  return config === undefined || config === false ? {} : config
-}
-
 function isWebsocketRoute (route: RouteOptions): boolean {
   const options = route as RouteOptions & { websocket?: boolean, wsHandler?: unknown }
   return options.websocket === true || typeof options.wsHandler === 'function'
@@ -114,7 +109,7 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
     return identity
   }
 
-  async function authenticate (request: FastifyRequest): Promise<Identity> {
+  async function authenticate (request: FastifyRequest, route: WsAuthRouteOptions): Promise<Identity> {
     const origin = request.headers.origin
     if (origins !== null && origin !== undefined && !origins.allows(origin)) {
       throw new WsAuthError('forbidden', 'origin not allowed')
@@ -125,7 +120,7 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
       throw new WsAuthError('forbidden', 'origin required')
     }
     const identity = await verify(credential, request)
-    const authorize = routeSettings(request).authorize ?? options.authorize
+    const authorize = route.authorize ?? options.authorize
     if (authorize !== undefined && !(await authorize(identity, request))) {
       throw new WsAuthError('forbidden', 'not allowed')
     }
@@ -140,21 +135,25 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
     }
   }
 
-  const guard: preValidationHookHandler = async function guard (request: FastifyRequest, reply: FastifyReply) {
-    const raw = request.raw as RawRequest
-    try {
-      const identity = await authenticate(request)
-      request.identity = identity
-      raw[kHandshake] = { kind: 'accepted', identity }
-    } catch (thrown) {
-      const error = toWsAuthError(thrown)
-      logFailure(request, error)
-      if ((routeSettings(request).mode ?? defaultMode) === 'close' && request.ws) {
-        raw[kHandshake] = { kind: 'rejected', error }
-        return
+  // One hook per route, with the route's settings bound once rather than looked up on every handshake.
+  function createGuard (route: WsAuthRouteOptions): preValidationHookHandler {
+    const mode = route.mode ?? defaultMode
+    return async function guard (request: FastifyRequest, reply: FastifyReply) {
+      const raw = request.raw as RawRequest
+      try {
+        const identity = await authenticate(request, route)
+        request.identity = identity
+        raw[kHandshake] = { kind: 'accepted', identity }
+      } catch (thrown) {
+        const error = toWsAuthError(thrown)
+        logFailure(request, error)
+        if (mode === 'close' && request.ws) {
+          raw[kHandshake] = { kind: 'rejected', error }
+          return
+        }
+        const answer = httpAnswer(error, { realm, basic: basic !== null })
+        return reply.code(answer.status).headers(answer.headers).send(answer.body)
       }
-      const answer = httpAnswer(error, { realm, basic: basic !== null })
-      return reply.code(answer.status).headers(answer.headers).send(answer.body)
     }
   }
 
@@ -167,7 +166,7 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
   fastify.addHook('onRoute', (route) => {
     if (!isWebsocketRoute(route)) return
     const config = (route.config as { wsAuth?: false | WsAuthRouteOptions } | undefined)?.wsAuth
-    appendHook(route, config === false ? exempt : guard)
+    appendHook(route, config === false ? exempt : createGuard(config ?? {}))
   })
 
   // Tokens in the query string must not reach the request log at any level.

@@ -1,0 +1,1 @@
+export const BENCH_SECRET = 'bench-secret-bench-secret-bench-secret'

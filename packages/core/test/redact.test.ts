@@ -1,0 +1,47 @@
+import t from 'tap'
+import { REDACTED, redactQuery } from '@wsauth/core'
+
+t.test('REDACTED', async (t) => {
+  t.equal(REDACTED, '[redacted]')
+})
+
+t.test('redactQuery: named parameters', async (t) => {
+  const names = ['token']
+  t.equal(redactQuery('/ws?token=abc', names), '/ws?token=[redacted]', 'only')
+  t.equal(redactQuery('/ws?token=abc&room=1', names), '/ws?token=[redacted]&room=1', 'first')
+  t.equal(redactQuery('/ws?a=1&token=abc&b=2', names), '/ws?a=1&token=[redacted]&b=2', 'middle')
+  t.equal(redactQuery('/ws?room=1&token=abc', names), '/ws?room=1&token=[redacted]', 'last')
+  t.equal(redactQuery('/ws?token=a&x=1&token=b', names), '/ws?token=[redacted]&x=1&token=[redacted]', 'repeated')
+  t.equal(redactQuery('/ws?token=&x=1', names), '/ws?token=[redacted]&x=1', 'empty value')
+  t.equal(redactQuery('/ws?token&x=1', names), '/ws?token=[redacted]&x=1', 'no "=" at all')
+  t.equal(redactQuery('/ws?token=a=b==', names), '/ws?token=[redacted]', 'value containing "="')
+  t.equal(redactQuery('/ws?token=a%20b+c', names), '/ws?token=[redacted]', 'encoded value')
+  t.equal(redactQuery('/ws?%74oken=abc', names), '/ws?%74oken=[redacted]', 'percent-encoded name')
+  t.equal(redactQuery('/ws?%74%6F%6B%65%6E=abc', names), '/ws?%74%6F%6B%65%6E=[redacted]', 'fully encoded name')
+  t.equal(redactQuery('/ws?%zz=abc&x=1', names), '/ws?%zz=[redacted]&x=1', 'undecodable name')
+  t.equal(redactQuery('/ws?to%ken=abc', names), '/ws?to%ken=[redacted]', 'undecodable name')
+  t.equal(redactQuery('/ws?access+token=abc', ['access token']), '/ws?access+token=[redacted]', '"+" is a space')
+  t.equal(redactQuery('/ws?access%20token=abc', ['access token']), '/ws?access%20token=[redacted]', '%20 is a space')
+  t.equal(redactQuery('/ws?token=a&ticket=b&x=c', ['token', 'ticket']), '/ws?token=[redacted]&ticket=[redacted]&x=c',
+    'several names')
+  t.equal(redactQuery('https://host.example:8443/ws?token=abc', names), 'https://host.example:8443/ws?token=[redacted]',
+    'absolute URL')
+})
+
+t.test('redactQuery: keeps everything else', async (t) => {
+  const names = ['token']
+  t.equal(redactQuery('/ws?room=1&user=2', names), '/ws?room=1&user=2', 'other parameters')
+  t.equal(redactQuery('/ws?Token=abc', names), '/ws?Token=abc', 'names are case-sensitive')
+  t.equal(redactQuery('/ws?tokens=abc&xtoken=d', names), '/ws?tokens=abc&xtoken=d', 'no partial matches')
+  t.equal(redactQuery('/ws?x=token', names), '/ws?x=token', 'a value equal to a name')
+  t.equal(redactQuery('/ws?a=1&&b=2', names), '/ws?a=1&&b=2', 'empty parts')
+  t.equal(redactQuery('/ws?', names), '/ws?', 'empty query')
+  t.equal(redactQuery('/ws?token=abc#frag', names), '/ws?token=[redacted]#frag', 'keeps the fragment')
+  t.equal(redactQuery('/ws?a=1&token=abc#x=1&token=2', names), '/ws?a=1&token=[redacted]#x=1&token=2',
+    'the fragment is left alone')
+  t.equal(redactQuery('/ws', names), '/ws', 'no query')
+  t.equal(redactQuery('/ws#token=abc', names), '/ws#token=abc', 'no query, a fragment')
+  t.equal(redactQuery('', names), '', 'empty URL')
+  t.equal(redactQuery('/ws?token=abc', []), '/ws?token=abc', 'no names')
+  t.equal(redactQuery('/ws?%zz=abc', []), '/ws?%zz=abc', 'no names: nothing is redacted, not even undecodable names')
+})
