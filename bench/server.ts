@@ -6,7 +6,6 @@ import jwt from '@fastify/jwt'
 import wsBearer from '@wsauth/ws-bearer'
 import { BENCH_SECRET } from './secret.ts'
 
-
 async function build (variant: string): Promise<FastifyInstance> {
   const app = Fastify({ logger: false })
   await app.register(jwt, { secret: BENCH_SECRET, verify: { cache: true } })
@@ -29,6 +28,6 @@ process.on('message', (message) => {
     const usage = process.cpuUsage()
     process.send!({ cpu: usage.user + usage.system })
   } else if (message === 'exit') {
-    void app.close().then(() => process.exit(0))
+    app.close().then(() => process.exit(0), () => process.exit(1))
   }
 })

@@ -7,11 +7,19 @@ export interface Refused { kind: 'refused', status: number, headers: IncomingHtt
 /** The server upgraded; `socket` is open. */
 export interface Opened { kind: 'opened', socket: WebSocket, protocol: string, headers: IncomingHttpHeaders }
 
+// Messages each socket opened by `connect` received and `nextMessage` has not returned yet. A server that sends the
+// moment it upgrades (a welcome) has its message emitted before an `await connect(...)` continuation runs, so a
+// listener attached only then would miss it.
+const inboxes = new WeakMap<WebSocket, string[]>()
+
 /** Opens a real WebSocket over TCP and reports either the HTTP refusal or the open socket. */
 export function connect (url: string, options: ClientOptions & { protocols?: string | string[] } = {}): Promise<Refused | Opened> {
   const { protocols, ...clientOptions } = options
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url, protocols, clientOptions)
+    const inbox: string[] = []
+    inboxes.set(socket, inbox)
+    socket.on('message', (data) => { inbox.push(String(data)) })
     let headers: IncomingHttpHeaders = {}
     socket.once('upgrade', (response) => { headers = response.headers })
     socket.once('unexpected-response', (_request, response) => {
@@ -30,10 +38,17 @@ export function connect (url: string, options: ClientOptions & { protocols?: str
   })
 }
 
-/** The next text message on a socket. */
+/**
+ * The next text message on a socket. For a socket opened by `connect`, messages come in order from the moment it
+ * opened: one that arrived before this call is returned at once.
+ */
 export function nextMessage (socket: WebSocket): Promise<string> {
+  const inbox = inboxes.get(socket)
+  if (inbox !== undefined && inbox.length > 0) return Promise.resolve(inbox.shift()!)
+  if (socket.readyState === WebSocket.CLOSED) return Promise.reject(new Error('closed before a message'))
   return new Promise((resolve, reject) => {
-    const onMessage = (data: WebSocket.RawData): void => { cleanup(); resolve(String(data)) }
+    // The inbox's listener was added first, so it has already queued this message: take it back out.
+    const onMessage = (data: WebSocket.RawData): void => { cleanup(); inbox?.shift(); resolve(String(data)) }
     const onClose = (code: number): void => { cleanup(); reject(new Error(`closed with ${code} before a message`)) }
     const cleanup = (): void => { socket.off('message', onMessage); socket.off('close', onClose) }
     socket.on('message', onMessage)
