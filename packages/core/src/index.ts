@@ -1,6 +1,6 @@
 export type { Transport, Credential, Identity } from './types.js'
 export {
-  OUTCOMES, WsAuthError, isWsAuthError, toWsAuthError, httpAnswer, closeAnswer,
+  OUTCOMES, WsAuthError, isWsAuthError, toWsAuthError, httpAnswer, closeAnswer, basicChallenge,
   type Outcome, type OutcomeRule, type WsAuthErrorCode, type WsAuthErrorOptions, type ChallengeOptions, type HttpAnswer,
 } from './outcome.js'
 export {
@@ -8,7 +8,9 @@ export {
   type AuthorizationValue, type BasicCredentials,
 } from './authorization.js'
 export { OriginAllowlist, normaliseOrigin } from './origin.js'
-export { REDACTED, redactQuery } from './redact.js'
+export {
+  REDACTED, redactQuery, redactQueryInText, redactedRequestSerializer, redactingLoggerOptions, type LoggedRequest,
+} from './redact.js'
 export {
   MemoryDenyList, MemoryFailureCounter,
   type DenyList, type FailureCounter, type FailureCounterOptions, type Clock,

@@ -85,6 +85,11 @@ export interface ChallengeOptions {
   realm: string
   /** Add a `Basic` challenge (needed for browsers to send URI user info). */
   basic?: boolean
+  /**
+   * The status of a rejected token (the `invalid_token` rows): 401 as RFC 6750 says (default), or 403, which Jupyter
+   * JEP 121 clients require. The challenge, the body and the close codes stay the same.
+   */
+  invalidTokenStatus?: 401 | 403
 }
 
 export interface HttpAnswer {
@@ -97,19 +102,26 @@ function quote (value: string): string {
   return `"${value.replace(/["\\]/g, '\\$&')}"`
 }
 
+/** The RFC 7617 challenge: `Basic realm="…", charset="UTF-8"`. */
+export function basicChallenge (realm: string): string {
+  return `Basic realm=${quote(realm)}, charset="UTF-8"`
+}
+
 /** The HTTP response for an outcome answered before the upgrade. */
 export function httpAnswer (error: WsAuthError, challenge: ChallengeOptions): HttpAnswer {
   // An outcome that only exists on a live socket is answered as an invalid token if it ever happens before the upgrade.
   const rule = OUTCOMES[error.outcome].status === null ? OUTCOMES.invalid : OUTCOMES[error.outcome]
-  const status = rule.status!
+  // The challenge follows the table's status; the JEP 121 preset changes only the status line.
+  const tableStatus = rule.status!
+  const status = rule.error === 'invalid_token' && challenge.invalidTokenStatus === 403 ? 403 : tableStatus
   const headers: Record<string, string | string[]> = {}
-  if (status === 401 || status === 400) {
+  if (tableStatus === 401 || tableStatus === 400) {
     const realm = `realm=${quote(challenge.realm)}`
-    const bearer = status === 401 && error.outcome === 'missing'
+    const bearer = tableStatus === 401 && error.outcome === 'missing'
       ? `Bearer ${realm}`
-      : `Bearer ${realm}, error="${status === 400 ? 'invalid_request' : 'invalid_token'}"`
-    headers['www-authenticate'] = challenge.basic && status === 401
-      ? [bearer, `Basic ${realm}, charset="UTF-8"`]
+      : `Bearer ${realm}, error="${tableStatus === 400 ? 'invalid_request' : 'invalid_token'}"`
+    headers['www-authenticate'] = challenge.basic && tableStatus === 401
+      ? [bearer, basicChallenge(challenge.realm)]
       : bearer
   }
   // Retry-After is delay-seconds (a non-negative integer): a NaN or an infinite delay is left out, not sent as text.

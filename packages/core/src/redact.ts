@@ -25,3 +25,49 @@ export function redactQuery (url: string, names: readonly string[]): string {
   })
   return `${url.slice(0, question + 1)}${parts.join('&')}${url.slice(end)}`
 }
+
+/** Replaces the named query parameters' values in every query string that appears in free text (a log message). */
+export function redactQueryInText (text: string, names: readonly string[]): string {
+  return text.replace(/\?[^\s"'<>#]*/g, (query) => redactQuery(query, names))
+}
+
+/** The request fields Fastify's default `req` serializer reads. */
+export interface LoggedRequest {
+  method: string
+  url: string
+  headers?: Record<string, unknown>
+  host?: string
+  ip?: string
+  socket?: { remotePort?: number }
+}
+
+/** Fastify's default `req` log fields, with the named query parameters redacted from `url`. */
+export function redactedRequestSerializer (names: readonly string[]): (request: LoggedRequest) => Record<string, unknown> {
+  return (request) => ({
+    method: request.method,
+    url: redactQuery(request.url, names),
+    version: request.headers?.['accept-version'],
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  })
+}
+
+/**
+ * Options for Fastify's logger (pino) that redact the named query parameters from every request log line and from
+ * message text, such as Fastify's own "Route GET:/x?token=… not found". Spread them into `Fastify({ logger })`:
+ * only the constructor reaches the routes that exist before any plugin runs, like the default 404.
+ */
+export function redactingLoggerOptions (names: readonly string[]): {
+  serializers: { req: (request: LoggedRequest) => Record<string, unknown> }
+  hooks: { logMethod (this: unknown, args: unknown[], method: (...args: unknown[]) => void): void }
+} {
+  return {
+    serializers: { req: redactedRequestSerializer(names) },
+    hooks: {
+      logMethod (args, method) {
+        method.apply(this, args.map((arg) => (typeof arg === 'string' ? redactQueryInText(arg, names) : arg)))
+      },
+    },
+  }
+}

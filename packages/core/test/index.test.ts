@@ -10,6 +10,7 @@ t.test('the public API, exactly', async (t) => {
     'OriginAllowlist',
     'REDACTED',
     'WsAuthError',
+    'basicChallenge',
     'closeAnswer',
     'decodeBasic',
     'encodeBasic',
@@ -19,6 +20,9 @@ t.test('the public API, exactly', async (t) => {
     'normaliseOrigin',
     'parseAuthorization',
     'redactQuery',
+    'redactQueryInText',
+    'redactedRequestSerializer',
+    'redactingLoggerOptions',
     'toWsAuthError',
   ])
 })

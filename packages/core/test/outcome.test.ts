@@ -1,6 +1,6 @@
 import t from 'tap'
 import {
-  OUTCOMES, WsAuthError, isWsAuthError, toWsAuthError, httpAnswer, closeAnswer,
+  OUTCOMES, WsAuthError, isWsAuthError, toWsAuthError, httpAnswer, closeAnswer, basicChallenge,
   type Outcome,
 } from '@wsauth/core'
 
@@ -258,4 +258,9 @@ t.test('closeAnswer: every outcome', async (t) => {
     t.strictSame(closeAnswer(new WsAuthError(outcome)), expected[outcome], outcome)
     t.strictSame(closeAnswer(new WsAuthError(outcome, 'eyJhbGciOi.secret.token')), expected[outcome], `${outcome}: the message is never the reason`)
   }
+})
+
+t.test('basicChallenge', async (t) => {
+  t.equal(basicChallenge('wsauth'), 'Basic realm="wsauth", charset="UTF-8"')
+  t.equal(basicChallenge('a "b" \\c'), 'Basic realm="a \\"b\\" \\\\c", charset="UTF-8"')
 })

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { REDACTED, redactQuery } from '@wsauth/core'
+import { REDACTED, redactQuery, redactQueryInText, redactedRequestSerializer, redactingLoggerOptions } from '@wsauth/core'
 
 t.test('REDACTED', async (t) => {
   t.equal(REDACTED, '[redacted]')
@@ -44,4 +44,35 @@ t.test('redactQuery: keeps everything else', async (t) => {
   t.equal(redactQuery('', names), '', 'empty URL')
   t.equal(redactQuery('/ws?token=abc', []), '/ws?token=abc', 'no names')
   t.equal(redactQuery('/ws?%zz=abc', []), '/ws?%zz=abc', 'no names: nothing is redacted, not even undecodable names')
+})
+
+t.test('redactQueryInText: every query string in a message', async (t) => {
+  const names = ['token']
+  t.equal(redactQueryInText('Route GET:/nope?token=abc not found', names), 'Route GET:/nope?token=[redacted] not found')
+  t.equal(redactQueryInText('a /x?token=1&b=2 and /y?%74oken=3', names), 'a /x?token=[redacted]&b=2 and /y?%74oken=[redacted]')
+  t.equal(redactQueryInText('"url":"/x?token=1"', names), '"url":"/x?token=[redacted]"', 'stops at a quote')
+  t.equal(redactQueryInText('no query here', names), 'no query here')
+  t.equal(redactQueryInText('/x?room=1', names), '/x?room=1')
+})
+
+t.test('redactedRequestSerializer: Fastify default fields, url redacted', async (t) => {
+  const serialize = redactedRequestSerializer(['token'])
+  t.strictSame(serialize({
+    method: 'GET', url: '/ws?token=abc', headers: { 'accept-version': '1' }, host: 'h', ip: '127.0.0.1', socket: { remotePort: 5 },
+  }), { method: 'GET', url: '/ws?token=[redacted]', version: '1', host: 'h', remoteAddress: '127.0.0.1', remotePort: 5 })
+  t.strictSame(serialize({ method: 'GET', url: '/ws' }), {
+    method: 'GET', url: '/ws', version: undefined, host: undefined, remoteAddress: undefined, remotePort: undefined,
+  })
+})
+
+t.test('redactingLoggerOptions: message strings are redacted, other arguments pass', async (t) => {
+  const options = redactingLoggerOptions(['token'])
+  const calls: unknown[][] = []
+  const receiver = { name: 'logger' }
+  options.hooks.logMethod.call(receiver, [{ a: 1 }, 'GET /x?token=abc %s', 7], function (this: unknown, ...args: unknown[]) {
+    t.equal(this, receiver, 'called on the logger')
+    calls.push(args)
+  })
+  t.strictSame(calls, [[{ a: 1 }, 'GET /x?token=[redacted] %s', 7]])
+  t.equal(options.serializers.req({ method: 'GET', url: '/?token=x' }).url, '/?token=[redacted]')
 })

@@ -16,7 +16,10 @@ export function authorizationExtractor (
     transport: 'bearer',
     precedence: PRECEDENCE.authorization,
     extract (request: FastifyRequest): Credential | null {
-      const lines = headerLines(request.raw.rawHeaders, 'authorization')
+      // `rawHeaders` shows a duplicate that `headers` would hide; @fastify/websocket's injectWS sends none.
+      const rawHeaders = request.raw.rawHeaders as string[] | undefined
+      const single = request.headers.authorization
+      const lines = rawHeaders !== undefined ? headerLines(rawHeaders, 'authorization') : single === undefined ? [] : [single]
       // Another scheme's credentials follow that scheme's syntax (Digest's auth-params, a bare `Negotiate`), not
       // token68: they carry no credential for the guard, so they are not judged malformed either.
       const scheme = lines.length === 1 ? SCHEME.exec(lines[0]!)?.[1]?.toLowerCase() : undefined

@@ -59,6 +59,11 @@ export interface WsAuthOptions {
   mode?: Mode
   /** Realm in `WWW-Authenticate`. Default `wsauth`. */
   realm?: string
+  /**
+   * HTTP status of a rejected token (invalid, expired, revoked; wrong password): 401 (default), or 403 as Jupyter
+   * JEP 121 clients expect. Close codes stay 4401, so a wsauth client still refreshes its token on them.
+   */
+  invalidTokenStatus?: 401 | 403
   /** Longest credential accepted, in characters. Default 4096. */
   maxCredentialLength?: number
   /** Default authorization for every guarded route. */
@@ -71,4 +76,9 @@ export interface WsAuthOptions {
 export interface WsAuthRouteOptions {
   mode?: Mode
   authorize?: Authorizer
+  /**
+   * The application subprotocols this route speaks. With @wsauth/subprotocol-token registered, the 101 echoes the
+   * first of the client's offers that is in this list (and never a token protocol); without it, ws's own choice applies.
+   */
+  protocols?: string[]
 }

@@ -4,7 +4,7 @@ import type {} from '@fastify/websocket'
 import fp from 'fastify-plugin'
 import type { WebSocket, WebSocketServer } from 'ws'
 import {
-  DEFAULT_MAX_CREDENTIAL_LENGTH, MemoryDenyList, OriginAllowlist, WsAuthError, closeAnswer, httpAnswer, redactQuery,
+  DEFAULT_MAX_CREDENTIAL_LENGTH, MemoryDenyList, OriginAllowlist, WsAuthError, closeAnswer, httpAnswer, redactQuery, redactedRequestSerializer,
   toWsAuthError, type Credential, type DenyList, type Identity, type Outcome, type Transport,
 } from '@wsauth/core'
 import { Connections } from './connections.js'
@@ -28,6 +28,8 @@ export interface WsAuthGuard {
   connectionCount (subject?: string): number
   readonly denyList: DenyList
   readonly origins: OriginAllowlist | null
+  /** The longest credential accepted, in characters: transports added by other packages enforce it too. */
+  readonly maxCredentialLength: number
 }
 
 // What the handshake decided, kept on the raw request until ws completes the upgrade.
@@ -52,6 +54,7 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
   const maxLength = options.maxCredentialLength ?? DEFAULT_MAX_CREDENTIAL_LENGTH
   const realm = options.realm ?? 'wsauth'
   const defaultMode: Mode = options.mode ?? 'http'
+  const invalidTokenStatus = options.invalidTokenStatus ?? 401
   const basic = options.basic === undefined || options.basic === false
     ? null
     : { tokenUsername: 'token', ...(options.basic === true ? {} : options.basic) }
@@ -151,7 +154,7 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
           raw[kHandshake] = { kind: 'rejected', error }
           return
         }
-        const answer = httpAnswer(error, { realm, basic: basic !== null })
+        const answer = httpAnswer(error, { realm, basic: basic !== null, invalidTokenStatus })
         return reply.code(answer.status).headers(answer.headers).send(answer.body)
       }
     }
@@ -172,18 +175,9 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
   // Tokens in the query string must not reach the request log at any level.
   if (queryName !== null) {
     const parentFactory = fastify.childLoggerFactory
+    const req = redactedRequestSerializer([queryName])
     fastify.setChildLoggerFactory(function redactingChildLogger (logger, bindings, childOptions, rawRequest) {
-      const serializers = {
-        ...childOptions.serializers,
-        req: (request: FastifyRequest) => ({
-          method: request.method,
-          url: redactQuery(request.url, [queryName]),
-          version: request.headers?.['accept-version'],
-          host: request.host,
-          remoteAddress: request.ip,
-          remotePort: request.socket?.remotePort,
-        }),
-      }
+      const serializers = { ...childOptions.serializers, req }
       return parentFactory.call(this, logger, bindings, { ...childOptions, serializers }, rawRequest)
     })
   }
@@ -241,6 +235,7 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
     },
     denyList,
     origins,
+    maxCredentialLength: maxLength,
   }
   fastify.decorate('wsAuth', decorator)
 }

@@ -1,0 +1,32 @@
+/** secured-echo's settings, from the environment. */
+export interface Config {
+  host: string
+  port: number
+  logLevel: string
+  tokenTtlSeconds: number
+  /** Exact Origin allowlist for browsers. */
+  allowedOrigins: string[]
+  /** Signs and verifies access tokens; a random one per process unless JWT_SECRET is set. */
+  jwtSecret: string
+}
+
+function integer (value: string | undefined, fallback: number, name: string, min: number): number {
+  if (value === undefined || value === '') return fallback
+  const parsed = Number(value)
+  if (!Number.isSafeInteger(parsed) || parsed < min) throw new Error(`${name} must be an integer >= ${min}, got ${JSON.stringify(value)}`)
+  return parsed
+}
+
+export function configFromEnv (env: NodeJS.ProcessEnv, randomSecret: () => string): Config {
+  const port = integer(env.PORT, 8000, 'PORT', 0)
+  const allowedOrigins = (env.ALLOWED_ORIGINS ?? `http://localhost:${port},http://127.0.0.1:${port}`)
+    .split(',').map((origin) => origin.trim()).filter((origin) => origin !== '')
+  return {
+    host: env.HOST ?? '127.0.0.1',
+    port,
+    logLevel: env.LOG_LEVEL ?? 'info',
+    tokenTtlSeconds: integer(env.TOKEN_TTL_SECONDS, 900, 'TOKEN_TTL_SECONDS', 1),
+    allowedOrigins,
+    jwtSecret: env.JWT_SECRET ?? randomSecret(),
+  }
+}

@@ -1,0 +1,17 @@
+import plugin from './plugin.js'
+import type { PasswordBearer } from './options.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    passwordBearer: PasswordBearer
+  }
+}
+
+export default plugin
+export { plugin as passwordBearer }
+export type { PasswordBearer, PasswordBearerOptions, ThrottleOptions, TokenResponse } from './options.js'
+export type { ClientConfig } from './clients.js'
+export type { OAuthErrorCode } from './errors.js'
+export { DEFAULT_SCRYPT_PARAMS, hashPassword, verifyPassword, type ScryptParams } from './password.js'
+export { MemoryUserStore, type MemoryUserStoreOptions, type UserRecord, type UserStore } from './users.js'
+export { MemoryRefreshTokenStore, type IssuedAccessToken, type RefreshTokenRecord, type RefreshTokenStore } from './refresh-tokens.js'

@@ -1,0 +1,67 @@
+import type { FastifyRequest } from 'fastify'
+import type { FailureCounter } from '@wsauth/core'
+import type { IdentityInit } from '@wsauth/ws-bearer'
+import type { ClientConfig } from './clients.js'
+import type { ScryptParams } from './password.js'
+import type { RefreshTokenStore } from './refresh-tokens.js'
+import type { UserStore } from './users.js'
+
+export interface ThrottleOptions {
+  /** Failed logins per username. Default: 5 per 15 minutes, in memory. */
+  username?: FailureCounter
+  /** Failed logins per client IP (`request.ip`: set Fastify's `trustProxy` behind a proxy). Default: 20 per 15 minutes. */
+  ip?: FailureCounter
+}
+
+export interface PasswordBearerOptions {
+  users: UserStore
+  /** When set, every request must authenticate one of these clients. Off by default. */
+  clients?: ClientConfig[]
+  /** Access token lifetime in seconds. Default 900. */
+  accessTokenTtl?: number
+  /** Refresh token lifetime in seconds, renewed at each rotation. Default 14 days. */
+  refreshTokenTtl?: number
+  /** Default: in memory. */
+  refreshTokens?: RefreshTokenStore
+  throttle?: ThrottleOptions
+  /** Default `/token`. */
+  tokenPath?: string
+  /** Default `/revoke`. */
+  revokePath?: string
+  /** Largest request body on these routes, in bytes. Default 16 KiB. */
+  bodyLimit?: number
+  /** Realm of the `Basic` challenge sent with `invalid_client`. Default `wsauth`. */
+  realm?: string
+  /** scrypt parameters of the dummy hash that unknown users are checked against: the user store's. Default: the defaults. */
+  scrypt?: ScryptParams
+  /** The @fastify/jwt namespace to sign and verify with, when the app registered it with one. */
+  jwtNamespace?: string
+}
+
+/** A successful token response (RFC 6749 §5.1). */
+export interface TokenResponse {
+  access_token: string
+  token_type: 'Bearer'
+  /** Seconds. */
+  expires_in: number
+  refresh_token: string
+  /** The granted scopes, space-separated; absent when none were granted. */
+  scope?: string
+}
+
+/** The plugin's decorator: `fastify.passwordBearer`. */
+export interface PasswordBearer {
+  /**
+   * Issues an access token and a refresh token in a new family, as a successful password grant does. The subject
+   * should be a user of the store: refreshing checks the user again (unknown or disabled ends the family).
+   */
+  issueTokens (subject: string, scopes: string[], options?: { clientId?: string }): Promise<TokenResponse>
+  /**
+   * Checks a username and password against the store exactly as the password grant does (same throttle, same cost
+   * for unknown users): the guard's `basic.verifyPassword`. `null` when wrong; throws a `rate_limited` WsAuthError
+   * (429 / 4429) when throttled.
+   */
+  authenticateUser (username: string, password: string, request: FastifyRequest): Promise<IdentityInit | null>
+  /** Revokes a refresh token's family and every access token issued in it, closing their sockets. `false`: unknown token. */
+  revokeFamilyOf (refreshToken: string): Promise<boolean>
+}

@@ -1,0 +1,115 @@
+import t from 'tap'
+import { MemoryFailureCounter, type FailureCounter } from '@wsauth/core'
+import { nextMessage, opened } from '../../../test/helpers/ws.js'
+import { ALICE, bearer, login, postForm, startServer, stillServes, type Answer, type Test, type TestServer } from './fixture.js'
+
+const WINDOW_MS = 60_000
+
+function clock (): { now: () => number, advance: (ms: number) => void } {
+  let current = 1_000_000
+  return { now: () => current, advance: (ms) => { current += ms } }
+}
+
+function attempt (server: TestServer, username: string, password: string, ip?: string): Promise<Answer> {
+  return postForm(`${server.base}/token`, { grant_type: 'password', username, password }, ip === undefined ? {} : { 'x-forwarded-for': ip })
+}
+
+function assertThrottled (t: Test, result: Answer, retryAfter: number): void {
+  t.equal(result.status, 429)
+  t.equal(result.headers.get('retry-after'), String(retryAfter), `Retry-After: ${retryAfter}`)
+  t.same(result.json, { error: 'too_many_requests', error_description: 'too many failed logins' })
+  t.match(result.headers.get('content-type'), /^application\/json/)
+  t.equal(result.headers.get('cache-control'), 'no-store')
+}
+
+t.test('per username: blocked after the limit, then served again once the window passes', async (t) => {
+  const time = clock()
+  const server = await startServer(t, {
+    throttle: {
+      username: new MemoryFailureCounter({ limit: 3, windowMs: WINDOW_MS, now: time.now }),
+      ip: new MemoryFailureCounter({ limit: 100, windowMs: WINDOW_MS, now: time.now }),
+    },
+  })
+  await server.users.add('bob', 'hunter2', { scopes: ['chat:read'] })
+  const earlier = await login(server)
+  for (let i = 0; i < 3; i++) t.equal((await attempt(server, ALICE.username, `wrong ${i}`)).status, 400)
+  assertThrottled(t, await attempt(server, ALICE.username, ALICE.password), 60)
+  time.advance(15_000)
+  assertThrottled(t, await attempt(server, ALICE.username, 'wrong'), 45)
+
+  t.equal((await attempt(server, 'bob', 'hunter2')).status, 200, 'another user logs in from the same IP')
+  const refreshed = await postForm(`${server.base}/token`, { grant_type: 'refresh_token', refresh_token: earlier.refresh_token })
+  t.equal(refreshed.status, 200, 'alice\'s refresh token still works')
+  const { socket } = await opened(server.wsUrl, bearer(refreshed.json.access_token))
+  t.match(JSON.parse(await nextMessage(socket)), { subject: 'alice' }, 'and so do her sockets')
+  socket.terminate()
+
+  time.advance(45_000)
+  t.equal((await attempt(server, ALICE.username, ALICE.password)).status, 200, 'after the window')
+})
+
+t.test('per username: unknown usernames are counted the same way', async (t) => {
+  const server = await startServer(t, { throttle: { username: new MemoryFailureCounter({ limit: 2, windowMs: WINDOW_MS }) } })
+  for (let i = 0; i < 2; i++) t.equal((await attempt(server, 'mallory', 'guess')).status, 400)
+  assertThrottled(t, await attempt(server, 'mallory', 'guess'), 60)
+  await stillServes(t, server)
+})
+
+t.test('per username: a successful login clears the username\'s count', async (t) => {
+  const server = await startServer(t, { throttle: { username: new MemoryFailureCounter({ limit: 3, windowMs: WINDOW_MS }) } })
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < 2; i++) t.equal((await attempt(server, ALICE.username, 'wrong')).status, 400)
+    t.equal((await attempt(server, ALICE.username, ALICE.password)).status, 200, `round ${round}: not blocked`)
+  }
+})
+
+t.test('per IP: blocked after the limit across usernames; other IPs are served', async (t) => {
+  const server = await startServer(t, {
+    throttle: {
+      username: new MemoryFailureCounter({ limit: 100, windowMs: WINDOW_MS }),
+      ip: new MemoryFailureCounter({ limit: 4, windowMs: WINDOW_MS }),
+    },
+  }, { fastify: { trustProxy: true } })
+  const attacker = '203.0.113.7'
+  const neighbour = '198.51.100.2'
+  for (let i = 0; i < 3; i++) t.equal((await attempt(server, `user${i}`, 'guess', attacker)).status, 400)
+  t.equal((await attempt(server, ALICE.username, ALICE.password, attacker)).status, 200, 'under the limit')
+  t.equal((await attempt(server, 'user3', 'guess', attacker)).status, 400, 'a success did not clear the IP\'s count')
+  assertThrottled(t, await attempt(server, ALICE.username, ALICE.password, attacker), 60)
+  assertThrottled(t, await attempt(server, 'user4', 'guess', attacker), 60)
+  t.equal((await attempt(server, ALICE.username, ALICE.password, neighbour)).status, 200, 'another IP is served')
+  assertThrottled(t, await attempt(server, ALICE.username, ALICE.password, attacker), 60)
+})
+
+t.test('the defaults: 5 failures per username, 20 per IP, in 15-minute windows', async (t) => {
+  const server = await startServer(t, {}, { fastify: { trustProxy: true } })
+  for (let i = 0; i < 5; i++) t.equal((await attempt(server, ALICE.username, 'wrong', '192.0.2.1')).status, 400)
+  const byUsername = await attempt(server, ALICE.username, ALICE.password, '192.0.2.2')
+  t.equal(byUsername.status, 429, 'the sixth try for the username, from anywhere')
+  t.ok(Number(byUsername.headers.get('retry-after')) > 890 && Number(byUsername.headers.get('retry-after')) <= 900, 'about 15 minutes')
+
+  for (let i = 0; i < 20; i++) t.equal((await attempt(server, `user${i}`, 'guess', '192.0.2.3')).status, 400)
+  const byIp = await attempt(server, 'bob', 'guess', '192.0.2.3')
+  t.equal(byIp.status, 429, 'the 21st failure from one IP')
+  t.equal((await attempt(server, 'bob', 'guess', '192.0.2.4')).status, 400, 'another IP is not blocked')
+})
+
+t.test('a counter that fails: 503, and the server recovers with it', async (t) => {
+  let down = true
+  const inner = new MemoryFailureCounter({ limit: 5, windowMs: WINDOW_MS })
+  const flaky: FailureCounter = {
+    async blockedFor (key) {
+      if (down) throw new Error('redis is down')
+      return await inner.blockedFor(key)
+    },
+    fail: (key) => inner.fail(key),
+    reset: (key) => inner.reset(key),
+  }
+  const server = await startServer(t, { throttle: { ip: flaky } })
+  const result = await attempt(server, ALICE.username, ALICE.password)
+  t.equal(result.status, 503)
+  t.same(result.json, { error: 'temporarily_unavailable', error_description: 'try again later' })
+  t.match(server.logs.join(''), 'redis is down', 'the cause is logged')
+  down = false
+  await stillServes(t, server)
+})
