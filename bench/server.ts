@@ -4,13 +4,23 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import websocket from '@fastify/websocket'
 import jwt from '@fastify/jwt'
 import wsBearer from '@wsauth/ws-bearer'
-import { BENCH_SECRET } from './secret.ts'
+import cookieIframe from '@wsauth/cookie-iframe'
+import subprotocolToken from '@wsauth/subprotocol-token'
+import { BENCH_COOKIE_SECRET, BENCH_ORIGIN, BENCH_SECRET } from './secret.ts'
 
 async function build (variant: string): Promise<FastifyInstance> {
   const app = Fastify({ logger: false })
   await app.register(jwt, { secret: BENCH_SECRET, verify: { cache: true } })
   await app.register(websocket)
-  if (variant !== 'baseline') await app.register(wsBearer, {})
+  if (variant === 'guard') await app.register(wsBearer, {})
+  if (variant === 'cookie') {
+    await app.register(wsBearer, { origins: [BENCH_ORIGIN] })
+    await app.register(cookieIframe, { secret: BENCH_COOKIE_SECRET })
+  }
+  if (variant === 'subprotocol') {
+    await app.register(wsBearer, {})
+    await app.register(subprotocolToken, { protocols: ['echo.v1'] })
+  }
   app.get('/ws', { websocket: true }, (socket, request) => {
     socket.send(`Welcome ${request.identity?.subject ?? 'anonymous'}!`)
     socket.on('message', (data) => socket.send(`You wrote: ${String(data)}`))

@@ -81,6 +81,20 @@ export async function opened (url: string, options?: ClientOptions & { protocols
   return result
 }
 
+/** The bytes of a WebSocket handshake request with exactly these extra header lines. */
+export function handshakeRequest (port: number, path: string, headerLines: string[]): string {
+  return [
+    `GET ${path} HTTP/1.1`,
+    `Host: 127.0.0.1:${port}`,
+    'Connection: Upgrade',
+    'Upgrade: websocket',
+    'Sec-WebSocket-Version: 13',
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+    ...headerLines,
+    '', '',
+  ].join('\r\n')
+}
+
 /**
  * Sends a handshake with exact header lines over a plain TCP socket and returns the raw response head, for
  * what a WebSocket client would hide (duplicate headers, the exact 101 bytes).
@@ -99,15 +113,6 @@ export function rawHandshake (port: number, path: string, headerLines: string[])
       }
     })
     socket.on('error', reject)
-    socket.write([
-      `GET ${path} HTTP/1.1`,
-      `Host: 127.0.0.1:${port}`,
-      'Connection: Upgrade',
-      'Upgrade: websocket',
-      'Sec-WebSocket-Version: 13',
-      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
-      ...headerLines,
-      '', '',
-    ].join('\r\n'))
+    socket.write(handshakeRequest(port, path, headerLines))
   })
 }

@@ -1,10 +1,14 @@
 import { readFile } from 'node:fs/promises'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import jwt from '@fastify/jwt'
 import websocket from '@fastify/websocket'
+import type { WebSocket } from '@fastify/websocket'
 import { redactingLoggerOptions } from '@wsauth/core'
 import wsBearer from '@wsauth/ws-bearer'
+import subprotocolToken from '@wsauth/subprotocol-token'
+import cookieIframe from '@wsauth/cookie-iframe'
 import passwordBearer, { MemoryUserStore } from '@wsauth/password-bearer'
+import firstMessage from '@wsauth/first-message'
 import type { Config } from './config.js'
 
 export const DEMO_USERS = [
@@ -30,14 +34,22 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
       verifyPassword: (username, password, request) => app.passwordBearer.authenticateUser(username, password, request),
     },
   })
+  // Tokens in Sec-WebSocket-Protocol (JEP 121, Kubernetes, wsauth formats): the 101 echoes `echo.v1`, never the token.
+  await app.register(subprotocolToken)
   await app.register(passwordBearer, { users, accessTokenTtl: config.tokenTtlSeconds })
+  // The hidden-iframe cookie: pages on the allowed origins turn a token into an HttpOnly cookie on this origin.
+  await app.register(cookieIframe, { prefix: '/ws-auth', secret: config.cookieSecrets })
+  // Authentication by the first message (`/first-message-ws`), and in-band refresh (`auth.refresh`) on both routes.
+  await app.register(firstMessage)
 
-  app.get('/secured-ws', { websocket: true }, (socket, request) => {
+  const welcomeAndEcho = (socket: WebSocket, request: FastifyRequest): void => {
     socket.send(`Welcome ${request.identity!.subject}!`)
     socket.on('message', (data, isBinary) => {
       if (!isBinary) socket.send(`You wrote: ${String(data)}`)
     })
-  })
+  }
+  app.get('/secured-ws', { websocket: true, config: { wsAuth: { protocols: ['echo.v1'], refresh: true } } }, welcomeAndEcho)
+  app.get('/first-message-ws', { websocket: true, config: { wsAuth: { firstMessage: true, refresh: true } } }, welcomeAndEcho)
 
   const html = await readFile(page, 'utf8')
   app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(html))

@@ -8,6 +8,8 @@ export interface Config {
   allowedOrigins: string[]
   /** Signs and verifies access tokens; a random one per process unless JWT_SECRET is set. */
   jwtSecret: string
+  /** Signs the session cookie (COOKIE_SECRETS, comma-separated: the first signs, all verify); random per process by default. */
+  cookieSecrets: string[]
 }
 
 function integer (value: string | undefined, fallback: number, name: string, min: number): number {
@@ -28,5 +30,6 @@ export function configFromEnv (env: NodeJS.ProcessEnv, randomSecret: () => strin
     tokenTtlSeconds: integer(env.TOKEN_TTL_SECONDS, 900, 'TOKEN_TTL_SECONDS', 1),
     allowedOrigins,
     jwtSecret: env.JWT_SECRET ?? randomSecret(),
+    cookieSecrets: (env.COOKIE_SECRETS ?? randomSecret()).split(',').map((secret) => secret.trim()).filter((secret) => secret !== ''),
   }
 }

@@ -1,5 +1,6 @@
 import t, { type Test } from 'tap'
 import { encodeBasic } from '@wsauth/core'
+import { tokenSubprotocol } from '@wsauth/subprotocol-token'
 import { startSecuredEcho, type RunningServer } from '../../../test/helpers/secured-echo.ts'
 import { closed, nextMessage, opened, refused } from '../../../test/helpers/ws.ts'
 
@@ -10,6 +11,10 @@ async function token (server: RunningServer, username = 'johndoe', password = 's
   })
   t.equal(response.status, 200, 'token issued')
   return await response.json() as Record<string, unknown>
+}
+
+function expiryOf (accessToken: string): number {
+  return (JSON.parse(Buffer.from(accessToken.split('.')[1]!, 'base64url').toString()) as { exp: number }).exp * 1000
 }
 
 async function welcomeAndEcho (t: Test, url: string, headers: Record<string, string> = {}): Promise<void> {
@@ -44,6 +49,28 @@ t.test('secured-echo, started as `pnpm start` starts it, at LOG_LEVEL=debug', as
   await t.test('an allowed Origin', (t) =>
     welcomeAndEcho(t, `${server.wsUrl}/secured-ws?token=${accessToken}`, { origin: 'http://app.localhost:3000' }))
 
+  await t.test('the hidden-iframe cookie: POST /ws-auth/session, then the cookie from an allowed Origin', async (t) => {
+    const session = await fetch(`${server.baseUrl}/ws-auth/session`, { method: 'POST', headers: { authorization: `Bearer ${accessToken}` } })
+    t.equal(session.status, 204)
+    const [setCookie] = session.headers.getSetCookie()
+    t.match(setCookie, /^wsauth=[^;]+; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Strict$/)
+    const cookie = setCookie!.split(';')[0]!
+    await welcomeAndEcho(t, `${server.wsUrl}/secured-ws`, { cookie, origin: 'http://app.localhost:3000' })
+    t.equal((await refused(`${server.wsUrl}/secured-ws`, { headers: { cookie } })).status, 403, 'no Origin: 403')
+    t.equal((await refused(`${server.wsUrl}/secured-ws`, { headers: { cookie, origin: 'http://app.localhost:3000.evil.test' } })).status, 403,
+      'a lookalike Origin: 403')
+  })
+  await t.test('a token in Sec-WebSocket-Protocol, in each format, next to echo.v1', async (t) => {
+    for (const format of ['jupyter', 'kubernetes', 'wsauth'] as const) {
+      const { socket, protocol } = await opened(`${server.wsUrl}/secured-ws`, { protocols: ['echo.v1', tokenSubprotocol(accessToken, format)] })
+      t.equal(protocol, 'echo.v1', `${format}: socket.protocol is echo.v1, never the token`)
+      t.equal(await nextMessage(socket), 'Welcome johndoe!')
+      socket.send('hello')
+      t.equal(await nextMessage(socket), 'You wrote: hello')
+      socket.close(1000)
+      await closed(socket)
+    }
+  })
   await t.test('refusals', async (t) => {
     t.equal((await refused(`${server.wsUrl}/secured-ws`)).status, 401, 'no credential')
     t.equal((await refused(`${server.wsUrl}/secured-ws`, { headers: { authorization: `Basic ${encodeBasic('johndoe', 'wrong')}` } })).status, 401, 'wrong password')
@@ -67,6 +94,50 @@ t.test('secured-echo, started as `pnpm start` starts it, at LOG_LEVEL=debug', as
     t.equal((await refused(`${server.wsUrl}/secured-ws`, { headers: { authorization: `Bearer ${fresh.access_token}` } })).status, 401)
   })
 
+  await t.test('/first-message-ws: the token in the first message, then welcome and echo; a bad one: 4401', async (t) => {
+    const { socket } = await opened(`${server.wsUrl}/first-message-ws`)
+    socket.send(JSON.stringify({ type: 'auth', token: accessToken }))
+    t.strictSame(JSON.parse(await nextMessage(socket)), { type: 'auth.ok', expiresAt: expiryOf(accessToken) })
+    t.equal(await nextMessage(socket), 'Welcome johndoe!')
+    socket.send('hello')
+    t.equal(await nextMessage(socket), 'You wrote: hello')
+    socket.close(1000)
+    await closed(socket)
+    const bad = await opened(`${server.wsUrl}/first-message-ws`)
+    bad.socket.send(JSON.stringify({ type: 'auth', token: 'junk' }))
+    t.strictSame(await closed(bad.socket), { code: 4401, reason: 'invalid token' })
+  })
+
+  await t.test('auth.refresh with a fresh access token, on both routes', async (t) => {
+    const bearerSocket = (await opened(`${server.wsUrl}/secured-ws`, { headers: { authorization: `Bearer ${accessToken}` } })).socket
+    t.equal(await nextMessage(bearerSocket), 'Welcome johndoe!')
+    const firstMessageSocket = (await opened(`${server.wsUrl}/first-message-ws`)).socket
+    firstMessageSocket.send(JSON.stringify({ type: 'auth', token: accessToken }))
+    t.equal(JSON.parse(await nextMessage(firstMessageSocket)).type, 'auth.ok')
+    t.equal(await nextMessage(firstMessageSocket), 'Welcome johndoe!')
+    for (const socket of [bearerSocket, firstMessageSocket]) {
+      const { access_token: fresh } = await token(server) as { access_token: string }
+      socket.send(JSON.stringify({ type: 'auth.refresh', token: fresh }))
+      t.strictSame(JSON.parse(await nextMessage(socket)), { type: 'auth.ok', expiresAt: expiryOf(fresh) })
+      socket.send('after the refresh')
+      t.equal(await nextMessage(socket), 'You wrote: after the refresh')
+      socket.close(1000)
+      await closed(socket)
+    }
+  })
+
+  await t.test('POST /revoke feeds the denylist: a revoked token is refused by first message and by refresh', async (t) => {
+    const { access_token: revoked } = await token(server) as { access_token: string }
+    t.equal((await fetch(`${server.baseUrl}/revoke`, { method: 'POST', body: new URLSearchParams({ token: revoked }) })).status, 200)
+    const first = (await opened(`${server.wsUrl}/first-message-ws`)).socket
+    first.send(JSON.stringify({ type: 'auth', token: revoked }))
+    t.strictSame(await closed(first), { code: 4401, reason: 'invalid token' }, 'by first message')
+    const live = (await opened(`${server.wsUrl}/secured-ws`, { headers: { authorization: `Bearer ${accessToken}` } })).socket
+    t.equal(await nextMessage(live), 'Welcome johndoe!')
+    live.send(JSON.stringify({ type: 'auth.refresh', token: revoked }))
+    t.strictSame(await closed(live), { code: 4401, reason: 'invalid token' }, 'by refresh')
+  })
+
   await t.test('no token or password reaches the log', async (t) => {
     t.equal((await fetch(`${server.baseUrl}/nope?token=${accessToken}`)).status, 404)
     const output = server.output()
@@ -86,5 +157,23 @@ t.test('TOKEN_TTL_SECONDS=1: the live socket is closed when the token expires', 
   const { socket } = await opened(`${server.wsUrl}/secured-ws`, { headers: { authorization: `Bearer ${accessToken}` } })
   const closing = closed(socket)
   t.equal(await nextMessage(socket), 'Welcome johndoe!')
+  t.strictSame(await closing, { code: 4401, reason: 'token expired' })
+})
+
+t.test('TOKEN_TTL_SECONDS=2 on /first-message-ws: auth.expiring, a refresh, then the refreshed token expires', async (t) => {
+  const server = await startSecuredEcho({ TOKEN_TTL_SECONDS: '2', LOG_LEVEL: 'warn' })
+  t.teardown(() => server.stop())
+  const { access_token: accessToken } = await token(server) as { access_token: string }
+  const { socket } = await opened(`${server.wsUrl}/first-message-ws`)
+  const closing = closed(socket)
+  socket.send(JSON.stringify({ type: 'auth', token: accessToken }))
+  t.equal(JSON.parse(await nextMessage(socket)).type, 'auth.ok')
+  t.equal(await nextMessage(socket), 'Welcome johndoe!')
+  // Two seconds are well inside the default 30 s notice: the client is told at once to refresh.
+  t.strictSame(JSON.parse(await nextMessage(socket)), { type: 'auth.expiring', expiresAt: expiryOf(accessToken) })
+  const { access_token: fresh } = await token(server) as { access_token: string }
+  socket.send(JSON.stringify({ type: 'auth.refresh', token: fresh }))
+  t.strictSame(JSON.parse(await nextMessage(socket)), { type: 'auth.ok', expiresAt: expiryOf(fresh) })
+  t.strictSame(JSON.parse(await nextMessage(socket)), { type: 'auth.expiring', expiresAt: expiryOf(fresh) })
   t.strictSame(await closing, { code: 4401, reason: 'token expired' })
 })

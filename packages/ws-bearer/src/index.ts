@@ -20,6 +20,9 @@ export default plugin
 export { plugin as wsBearer, type WsAuthGuard }
 export { PRECEDENCE } from './extractors.js'
 export { identityFromClaims } from './verifier.js'
+export { EXPIRY_TICK_MS } from './connections.js'
+export { CHANNELS, type AuthenticatedEvent, type FailedEvent, type LiveSocketEvent, type Phase, type RevokedEvent } from './events.js'
 export type {
-  Authorizer, BasicOptions, Extractor, IdentityInit, Mode, PasswordVerifier, TokenVerifier, WsAuthOptions, WsAuthRouteOptions,
+  Authorizer, BasicOptions, Extractor, IdentityInit, InBandProtocol, LiveSession, Mode, PasswordVerifier, TokenVerifier, WsAuthOptions,
+  WsAuthRouteOptions,
 } from './options.js'

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify'
-import type { Credential, DenyList, Identity, Transport } from '@wsauth/core'
+import type { WebSocket } from 'ws'
+import type { Clock, Credential, DenyList, Identity, Transport, WsAuthError } from '@wsauth/core'
 
 /** What a verifier returns: an identity before the guard fills in the transport and defaults. */
 export interface IdentityInit {
@@ -68,8 +69,13 @@ export interface WsAuthOptions {
   maxCredentialLength?: number
   /** Default authorization for every guarded route. */
   authorize?: Authorizer
-  /** Revoked token ids, checked at every handshake. Default: an in-memory list. */
+  /** Revoked token ids, checked at every handshake, first message and refresh. Default: an in-memory list. */
   denyList?: DenyList
+  /**
+   * The guard's clock (epoch milliseconds) for expiry: at verification, on live sockets and for `auth.expiring`. For
+   * tests; @fastify/jwt checks `exp` against its own clock. Default `Date.now`.
+   */
+  clock?: Clock
 }
 
 /** Per-route settings, under `config.wsAuth`; `false` opts the route out of the guard. */
@@ -81,4 +87,56 @@ export interface WsAuthRouteOptions {
    * first of the client's offers that is in this list (and never a token protocol); without it, ws's own choice applies.
    */
   protocols?: string[]
+  /**
+   * Accept a handshake that carries no credential, and take the credential from the socket's first message instead
+   * (needs @wsauth/first-message). A handshake that does carry one is verified as usual.
+   */
+  firstMessage?: boolean
+  /** Let clients refresh their credential in band on the live socket (needs @wsauth/first-message). */
+  refresh?: boolean
+}
+
+/**
+ * A live socket's credential as the guard tracks it, handed to the in-band protocol for the socket's life. The guard
+ * does the verifying, closing and reporting; the protocol only speaks the messages.
+ */
+export interface LiveSession {
+  /** The socket's identity, as of its last refresh. */
+  readonly identity: Identity
+  /** Whether the route lets the client refresh in band. */
+  readonly refreshable: boolean
+  /**
+   * Verifies a token sent on the live socket as a handshake would (denylist and `authorize` included), requires the
+   * same subject, and moves the socket to the new token's expiry and id. Resolves the new identity, or `null` when the
+   * socket was closed instead: on a failure the guard closes it with the outcome's code (a new subject: 4403).
+   */
+  refresh (token: string): Promise<Identity | null>
+  /**
+   * Closes the socket for a refresh message the protocol could not read (say, no token): logged and reported as a
+   * refused refresh, closed with the outcome's code.
+   */
+  reject (error: WsAuthError): void
+}
+
+/**
+ * What @wsauth/first-message plugs into the guard (`registerInBandProtocol`): the messages of first-message
+ * authentication and in-band refresh, on routes with `firstMessage` or `refresh`.
+ */
+export interface InBandProtocol {
+  /** How long before a refreshable socket's token expires `expiring` is called, in milliseconds (0: never). */
+  readonly expiringNoticeMs: number
+  /**
+   * A socket upgraded without a credential on a `firstMessage` route: resolves the credential its first message
+   * carries, or rejects with a `WsAuthError` (timeout, another message). Whatever else it receives is held back until
+   * the function `open` returns has run. It may pause the socket once the credential is in, to bound what it holds:
+   * that function resumes it, and so does the guard when it closes the socket instead.
+   */
+  awaitCredential (socket: WebSocket): Promise<Credential>
+  /**
+   * An authenticated socket on a `firstMessage` or `refresh` route, tracked and about to be handed to the app's
+   * handler. Returns the function the guard calls right after that handler has run.
+   */
+  open (socket: WebSocket, session: LiveSession): () => void
+  /** A refreshable socket's token expires in `expiringNoticeMs` or less. */
+  expiring (socket: WebSocket, identity: Identity): void
 }

@@ -7,15 +7,18 @@ import {
   DEFAULT_MAX_CREDENTIAL_LENGTH, MemoryDenyList, OriginAllowlist, WsAuthError, closeAnswer, httpAnswer, redactQuery, redactedRequestSerializer,
   toWsAuthError, type Credential, type DenyList, type Identity, type Outcome, type Transport,
 } from '@wsauth/core'
-import { Connections } from './connections.js'
+import { Connections, type Connection } from './connections.js'
+import { publishAuthenticated, publishFailed, publishRefreshed, type Phase } from './events.js'
 import { authorizationExtractor, queryExtractor } from './extractors.js'
-import type { Extractor, Mode, WsAuthOptions, WsAuthRouteOptions } from './options.js'
+import type { Authorizer, Extractor, InBandProtocol, LiveSession, Mode, WsAuthOptions, WsAuthRouteOptions } from './options.js'
 import { completeIdentity, createTokenVerifier, verifyCredential } from './verifier.js'
 
 /** The guard's decorator: `fastify.wsAuth`. */
 export interface WsAuthGuard {
   /** Adds a transport (subprotocol, cookie, …); extractors run in `precedence` order. */
   registerExtractor (extractor: Extractor): void
+  /** Plugs in the in-band messages of `firstMessage` and `refresh` routes (@wsauth/first-message); one per guard. */
+  registerInBandProtocol (protocol: InBandProtocol): void
   /** Verifies a token as the handshake would (denylist included), for routes that take tokens another way. */
   verifyToken (token: string, request: FastifyRequest, transport: Transport): Promise<Identity>
   /** Closes a subject's live sockets on this node: 4401 `token revoked`, or 4403 when access was withdrawn. */
@@ -32,13 +35,27 @@ export interface WsAuthGuard {
   readonly maxCredentialLength: number
 }
 
-// What the handshake decided, kept on the raw request until ws completes the upgrade.
+// A route's guard settings, resolved once when the route is added.
+interface GuardedRoute {
+  url: string
+  mode: Mode
+  authorize: Authorizer | undefined
+  firstMessage: boolean
+  refresh: boolean
+}
+
+// What the handshake decided, kept on the raw request until ws completes the upgrade. `revocations` is the count
+// taken before verifying (see `Connections.revocations`).
 const kHandshake = Symbol('wsauth.handshake')
 type Handshake =
-  | { kind: 'accepted', identity: Identity }
+  | { kind: 'accepted', identity: Identity, request: FastifyRequest, route: GuardedRoute, revocations: number }
+  | { kind: 'deferred', request: FastifyRequest, route: GuardedRoute }
   | { kind: 'rejected', error: WsAuthError }
   | { kind: 'exempt' }
 type RawRequest = IncomingMessage & { [kHandshake]?: Handshake }
+
+// The transport of the credential being judged, for the failure event and log; `null` while none was found.
+interface Attempt { transport: Transport | null }
 
 function isWebsocketRoute (route: RouteOptions): boolean {
   const options = route as RouteOptions & { websocket?: boolean, wsHandler?: unknown }
@@ -64,7 +81,11 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
   const origins = options.origins === undefined ? null : new OriginAllowlist(options.origins)
   const denyList = options.denyList ?? new MemoryDenyList()
   const verifyToken = createTokenVerifier(fastify, options.verify, options.jwtNamespace)
-  const connections = new Connections()
+  const clock = options.clock ?? Date.now
+  let inBand: InBandProtocol | null = null
+  const connections = new Connections({ now: clock, onExpiring: (socket, identity) => inBand?.expiring(socket, identity) })
+  // A route that needs the in-band protocol, for the startup check.
+  let inBandRoute: string | null = null
 
   if (basic !== null && (origins === null || origins.size === 0)) {
     throw new Error('@wsauth/ws-bearer: Basic credentials are sent by browsers on their own; set `origins` to an allowlist')
@@ -86,11 +107,21 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
     extractors.sort((a, b) => a.precedence - b.precedence)
   }
 
-  function extract (request: FastifyRequest): Credential | null {
+  function registerInBandProtocol (protocol: InBandProtocol): void {
+    if (inBand !== null) throw new Error('@wsauth/ws-bearer: an in-band protocol is already registered')
+    inBand = protocol
+  }
+
+  function extract (request: FastifyRequest, attempt: Attempt): Credential | null {
     for (const extractor of extractors) {
+      attempt.transport = extractor.transport
       const credential = extractor.extract(request)
-      if (credential !== null) return credential
+      if (credential !== null) {
+        attempt.transport = credential.transport
+        return credential
+      }
     }
+    attempt.transport = null
     return null
   }
 
@@ -107,49 +138,75 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
 
   async function verify (credential: Credential, request: FastifyRequest): Promise<Identity> {
     const init = await verifyCredential(credential, request, verifyToken, basic?.verifyPassword)
-    const identity = completeIdentity(init, credential, Date.now())
+    const identity = completeIdentity(init, credential, clock())
     await checkDenyList(identity.tokenId)
     return identity
   }
 
-  async function authenticate (request: FastifyRequest, route: WsAuthRouteOptions): Promise<Identity> {
+  async function authorizeIdentity (identity: Identity, request: FastifyRequest, route: GuardedRoute): Promise<void> {
+    if (route.authorize !== undefined && !(await route.authorize(identity, request))) {
+      throw new WsAuthError('forbidden', 'not allowed')
+    }
+  }
+
+  /** The handshake's identity; `null` when it carried no credential and the route takes one by first message. */
+  async function authenticate (request: FastifyRequest, route: GuardedRoute, attempt: Attempt): Promise<Identity | null> {
     const origin = request.headers.origin
     if (origins !== null && origin !== undefined && !origins.allows(origin)) {
       throw new WsAuthError('forbidden', 'origin not allowed')
     }
-    const credential = extract(request)
-    if (credential === null) throw new WsAuthError('missing', 'no credentials')
+    const credential = extract(request, attempt)
+    if (credential === null) {
+      if (route.firstMessage) return null
+      throw new WsAuthError('missing', 'no credentials')
+    }
     if (origin === undefined && originRequired.has(credential.transport)) {
       throw new WsAuthError('forbidden', 'origin required')
     }
     const identity = await verify(credential, request)
-    const authorize = route.authorize ?? options.authorize
-    if (authorize !== undefined && !(await authorize(identity, request))) {
-      throw new WsAuthError('forbidden', 'not allowed')
-    }
+    await authorizeIdentity(identity, request, route)
     return identity
   }
 
-  function logFailure (request: FastifyRequest, error: WsAuthError): void {
+  function logFailure (request: FastifyRequest, error: WsAuthError, transport: Transport | null, phase: Phase): void {
     if (error.outcome === 'internal' || error.outcome === 'unavailable') {
       request.log.error({ err: error.cause }, 'websocket authentication failed: %s', error.outcome)
     } else {
-      request.log.info({ wsAuth: { outcome: error.outcome, code: error.code } }, 'websocket authentication rejected')
+      request.log.info({ wsAuth: { outcome: error.outcome, code: error.code, transport, phase } }, 'websocket authentication rejected')
     }
   }
 
+  function refused (request: FastifyRequest, error: WsAuthError, transport: Transport | null, route: GuardedRoute, phase: Phase): void {
+    logFailure(request, error, transport, phase)
+    publishFailed(error.outcome, transport, route.url, phase)
+  }
+
   // One hook per route, with the route's settings bound once rather than looked up on every handshake.
-  function createGuard (route: WsAuthRouteOptions): preValidationHookHandler {
-    const mode = route.mode ?? defaultMode
+  function createGuard (routeOptions: WsAuthRouteOptions, url: string): preValidationHookHandler {
+    const route: GuardedRoute = {
+      url,
+      mode: routeOptions.mode ?? defaultMode,
+      authorize: routeOptions.authorize ?? options.authorize,
+      firstMessage: routeOptions.firstMessage === true,
+      refresh: routeOptions.refresh === true,
+    }
+    const mode = route.mode
     return async function guard (request: FastifyRequest, reply: FastifyReply) {
       const raw = request.raw as RawRequest
+      const attempt: Attempt = { transport: null }
+      const revocations = connections.revocations
       try {
-        const identity = await authenticate(request, route)
+        const identity = await authenticate(request, route, attempt)
+        if (identity === null) {
+          raw[kHandshake] = { kind: 'deferred', request, route }
+          return
+        }
         request.identity = identity
-        raw[kHandshake] = { kind: 'accepted', identity }
+        raw[kHandshake] = { kind: 'accepted', identity, request, route, revocations }
+        publishAuthenticated(identity, url, 'handshake')
       } catch (thrown) {
         const error = toWsAuthError(thrown)
-        logFailure(request, error)
+        refused(request, error, attempt.transport, route, 'handshake')
         if (mode === 'close' && request.ws) {
           raw[kHandshake] = { kind: 'rejected', error }
           return
@@ -169,7 +226,16 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
   fastify.addHook('onRoute', (route) => {
     if (!isWebsocketRoute(route)) return
     const config = (route.config as { wsAuth?: false | WsAuthRouteOptions } | undefined)?.wsAuth
-    appendHook(route, config === false ? exempt : createGuard(config ?? {}))
+    if (config !== undefined && config !== false && (config.firstMessage === true || config.refresh === true)) {
+      inBandRoute ??= route.url
+    }
+    appendHook(route, config === false ? exempt : createGuard(config ?? {}, route.url))
+  })
+
+  fastify.addHook('onReady', function checkInBandProtocol (done) {
+    done(inBandRoute !== null && inBand === null
+      ? new Error(`@wsauth/ws-bearer: ${inBandRoute} takes credentials in band (firstMessage or refresh); register @wsauth/first-message`)
+      : undefined)
   })
 
   // Tokens in the query string must not reach the request log at any level.
@@ -202,9 +268,135 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
         ws.close(code, reason)
         return
       }
-      if (handshake.kind === 'accepted') connections.track(ws, handshake.identity)
-      callback(ws, upgraded)
+      if (handshake.kind === 'exempt') {
+        callback(ws, upgraded)
+      } else if (handshake.kind === 'accepted') {
+        const { identity, request: fastifyRequest, route, revocations } = handshake
+        handOver(ws, identity, fastifyRequest, route, revocations, false, () => callback(ws, upgraded))
+      } else {
+        // It answers its own failures by closing the socket: nothing to wait for here.
+        authenticateInBand(ws, handshake.request, handshake.route, () => callback(ws, upgraded))
+      }
     })
+  }
+
+  // In-band credentials are capped like every transport's.
+  function checkLength (token: string): void {
+    if (token.length > maxLength) throw new WsAuthError('malformed', 'credential too long')
+  }
+
+  /** A socket upgraded without a credential on a `firstMessage` route: the credential comes in its first message. */
+  async function authenticateInBand (ws: WebSocket, request: FastifyRequest, route: GuardedRoute, deliver: () => void): Promise<void> {
+    let identity: Identity
+    let revocations: number
+    try {
+      const credential = await inBand!.awaitCredential(ws)
+      if (credential.kind === 'token') checkLength(credential.token)
+      revocations = connections.revocations
+      identity = await verify(credential, request)
+      await authorizeIdentity(identity, request, route)
+    } catch (thrown) {
+      const error = toWsAuthError(thrown)
+      refused(request, error, 'first-message', route, 'first-message')
+      const { code, reason } = closeAnswer(error)
+      // The protocol may have paused reading while the credential was verified; a paused socket would not read the
+      // client's closing handshake.
+      ws.resume()
+      ws.close(code, reason)
+      return
+    }
+    // The socket closed while its credential was being verified; it must read on to finish closing.
+    if (ws.readyState !== ws.OPEN) {
+      ws.resume()
+      return
+    }
+    request.identity = identity
+    publishAuthenticated(identity, route.url, 'first-message')
+    handOver(ws, identity, request, route, revocations, true, deliver)
+  }
+
+  /** Tracks an authenticated socket and hands it to the app's handler (`deliver`): the one way in for every transport. */
+  function handOver (
+    ws: WebSocket, identity: Identity, request: FastifyRequest, route: GuardedRoute, revocations: number,
+    inBandAuthenticated: boolean, deliver: () => void
+  ): void {
+    const connection = connections.track(ws, identity, route.refresh ? inBand!.expiringNoticeMs : 0)
+    // Tracking closes a token that expired since it was verified: the app never gets that socket, which must read on
+    // (an in-band protocol may have paused it) to finish closing.
+    if (ws.readyState !== ws.OPEN) {
+      ws.resume()
+      return
+    }
+    if (connections.revocations !== revocations) recheckRevocation(connection, request)
+    const started = inBandAuthenticated || route.refresh ? inBand!.open(ws, new Session(connection, request, route)) : null
+    deliver()
+    started?.()
+  }
+
+  // A revocation ran while this credential was being verified, after its denylist check perhaps, and before its socket
+  // was tracked where `disconnectToken` could reach it: ask the denylist again now that it is.
+  function recheckRevocation (connection: Connection, request: FastifyRequest): void {
+    const { tokenId } = connection.identity
+    if (tokenId === null) return
+    denyList.has(tokenId).then((revoked) => {
+      if (revoked) connections.closeTokenId(tokenId, 'revoked')
+    }, (error: unknown) => {
+      request.log.error({ err: error }, 'websocket authentication failed: %s', 'unavailable')
+      connections.reject(connection, new WsAuthError('unavailable', undefined, { cause: error }))
+    })
+  }
+
+  // A class, so that the socket's life costs three fields rather than a closure per method.
+  class Session implements LiveSession {
+    readonly #connection: Connection
+    readonly #request: FastifyRequest
+    readonly #route: GuardedRoute
+
+    constructor (connection: Connection, request: FastifyRequest, route: GuardedRoute) {
+      this.#connection = connection
+      this.#request = request
+      this.#route = route
+    }
+
+    get identity (): Identity {
+      return this.#connection.identity
+    }
+
+    get refreshable (): boolean {
+      return this.#route.refresh
+    }
+
+    refresh (token: string): Promise<Identity | null> {
+      return refresh(this.#connection, this.#request, this.#route, token)
+    }
+
+    reject (error: WsAuthError): void {
+      refused(this.#request, error, this.#connection.identity.transport, this.#route, 'refresh')
+      connections.reject(this.#connection, error)
+    }
+  }
+
+  async function refresh (connection: Connection, request: FastifyRequest, route: GuardedRoute, token: string): Promise<Identity | null> {
+    const current = connection.identity
+    const revocations = connections.revocations
+    let identity: Identity
+    try {
+      checkLength(token)
+      // The refreshed identity keeps the transport the socket authenticated by.
+      identity = await verify({ kind: 'token', transport: current.transport, token }, request)
+      if (identity.subject !== current.subject) throw new WsAuthError('forbidden', 'another subject')
+      await authorizeIdentity(identity, request, route)
+    } catch (thrown) {
+      const error = toWsAuthError(thrown)
+      refused(request, error, current.transport, route, 'refresh')
+      connections.reject(connection, error)
+      return null
+    }
+    if (!connections.renew(connection, identity)) return null
+    if (connections.revocations !== revocations) recheckRevocation(connection, request)
+    request.identity = identity
+    publishRefreshed(identity)
+    return identity
   }
 
   function disconnect (subject: string, outcome: Outcome = 'revoked'): number {
@@ -217,6 +409,7 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
 
   const decorator: WsAuthGuard = {
     registerExtractor,
+    registerInBandProtocol,
     async verifyToken (token, request, transport) {
       return await verify({ kind: 'token', transport, token }, request)
     },

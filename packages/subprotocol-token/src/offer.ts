@@ -1,0 +1,108 @@
+// The server's side of a subprotocol offer: parsing the request's header and choosing the protocol to echo.
+import { WsAuthError } from '@wsauth/core'
+import { JUPYTER_MARKER, TOKEN_PREFIXES, isApplicationProtocol, tokenFormatOf, type SubprotocolFormat } from './protocol.js'
+
+const BASE64URL = /^[A-Za-z0-9_-]*$/
+// JEP 121 tokens are encodeURIComponent output: subprotocol characters, with `%` only in front of two hex digits.
+const PERCENT_ENCODED = /^(?:[!#$&'*+\-.^_`|~0-9A-Za-z]|%[0-9A-Fa-f]{2})*$/
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+// Optional whitespace around a list element (RFC 9110 §5.6.1): spaces and tabs, nothing else.
+const OWS = /^[ \t]+|[ \t]+$/g
+
+function decodeToken (format: SubprotocolFormat, encoded: string): string {
+  if (format === 'jupyter') {
+    if (!PERCENT_ENCODED.test(encoded)) throw new WsAuthError('malformed', 'token subprotocol is not percent-encoded')
+    try {
+      // The syntax is checked above, so the only way left to fail is bytes that are not UTF-8.
+      return decodeURIComponent(encoded)
+    } catch {
+      throw new WsAuthError('malformed', 'token subprotocol is not UTF-8')
+    }
+  }
+  // Unpadded base64url, canonical: a length of 4n+1 or set unused bits would decode by guesswork.
+  const bytes = BASE64URL.test(encoded) && encoded.length % 4 !== 1 ? Buffer.from(encoded, 'base64url') : null
+  if (bytes === null || bytes.toString('base64url') !== encoded) {
+    throw new WsAuthError('malformed', 'token subprotocol is not base64url')
+  }
+  try {
+    return utf8.decode(bytes)
+  } catch {
+    throw new WsAuthError('malformed', 'token subprotocol is not UTF-8')
+  }
+}
+
+/** A request's `Sec-WebSocket-Protocol`, split into what the app may see and the token it must not. */
+export interface ParsedOffer {
+  /** The offered protocols that carry no token, in the client's order: what may be echoed. */
+  protocols: string[]
+  /** The header's lines with every token protocol taken out; a line left empty is gone. */
+  lines: string[]
+  /** The token of an enabled format, decoded; `null` when none was offered or it was empty. */
+  token: { format: SubprotocolFormat, value: string } | null
+  /** Why the header is malformed (the guard answers 400 / 4400); `null` when it is not. */
+  error: WsAuthError | null
+}
+
+/**
+ * Parses every `Sec-WebSocket-Protocol` line (comma-separated, trimmed). Token protocols of every format are taken
+ * out whether or not their format is enabled, so none is ever echoed; only enabled formats carry a credential.
+ */
+export function parseOffer (
+  lines: readonly string[],
+  formats: ReadonlySet<SubprotocolFormat>,
+  maxLength: number
+): ParsedOffer {
+  const protocols: string[] = []
+  const kept: string[] = []
+  let tokens = 0
+  let token: ParsedOffer['token'] = null
+  let error: WsAuthError | null = null
+  const fail = (reason: WsAuthError): void => { error ??= reason }
+
+  for (const line of lines) {
+    const keptOfLine: string[] = []
+    for (const element of line.split(',')) {
+      const protocol = element.replace(OWS, '')
+      const format = tokenFormatOf(protocol)
+      if (format === null) {
+        // Kept as sent, even when invalid: ws refuses such a list on its own if the guard never looks at it.
+        keptOfLine.push(protocol)
+        if (!isApplicationProtocol(protocol) || protocols.includes(protocol)) {
+          fail(new WsAuthError('malformed', 'malformed Sec-WebSocket-Protocol header'))
+        }
+        protocols.push(protocol)
+        continue
+      }
+      if (!formats.has(format)) continue
+      if (++tokens > 1) {
+        fail(new WsAuthError('malformed', 'more than one token subprotocol'))
+        continue
+      }
+      try {
+        const value = decodeToken(format, protocol.slice(TOKEN_PREFIXES[format].length))
+        if (value.length > maxLength) throw new WsAuthError('malformed', 'credential too long')
+        // An empty token carries no credential, as an empty `?token=` does: the other transports are tried.
+        if (value !== '') token = { format, value }
+      } catch (thrown) {
+        fail(thrown as WsAuthError)
+      }
+    }
+    if (keptOfLine.length > 0) kept.push(keptOfLine.join(', '))
+  }
+  return { protocols, lines: kept, token: error === null ? token : null, error }
+}
+
+/**
+ * The one protocol the 101 echoes: the first offer the route supports, or the JEP marker when a token was accepted
+ * through it. `false` when there is none, and then the 101 names no protocol (RFC 6455 §4.2.2).
+ */
+export function selectProtocol (
+  offered: readonly string[],
+  supported: readonly string[],
+  markerAccepted: boolean
+): string | false {
+  for (const protocol of offered) {
+    if (protocol === JUPYTER_MARKER ? markerAccepted : supported.includes(protocol)) return protocol
+  }
+  return false
+}

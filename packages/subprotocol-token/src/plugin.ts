@@ -1,0 +1,138 @@
+import type { IncomingMessage } from 'node:http'
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify'
+import type {} from '@fastify/websocket'
+import fp from 'fastify-plugin'
+import type { WebSocketServer } from 'ws'
+import { WsAuthError, headerLines, type Credential } from '@wsauth/core'
+import { PRECEDENCE, type WsAuthRouteOptions } from '@wsauth/ws-bearer'
+import { parseOffer, selectProtocol, type ParsedOffer } from './offer.js'
+import { FORMATS, JUPYTER_MARKER, isApplicationProtocol, type SubprotocolFormat } from './protocol.js'
+
+export interface SubprotocolTokenOptions {
+  /** Which formats carry a credential; each is on unless set to `false`. */
+  formats?: { jupyter?: boolean, kubernetes?: boolean, wsauth?: boolean }
+  /**
+   * The application subprotocols of routes that declare none in `config.wsAuth.protocols`. A route with neither
+   * echoes no protocol, and a token offered to it is refused: a browser would fail the 101.
+   */
+  protocols?: string[]
+}
+
+// The parsed header and the request it belongs to, kept on the raw request for ws's protocol selection.
+const kOffer = Symbol('wsauth.subprotocol-offer')
+interface Offer { parsed: ParsedOffer, request: FastifyRequest }
+type RawRequest = IncomingMessage & { [kOffer]?: Offer }
+
+const HEADER = 'sec-websocket-protocol'
+const NO_OFFER: ParsedOffer = Object.freeze({ protocols: [], lines: [], token: null, error: null })
+
+function checkProtocols (protocols: unknown, where: string): void {
+  if (protocols === undefined) return
+  if (!Array.isArray(protocols) || !protocols.every((protocol) => typeof protocol === 'string' && isApplicationProtocol(protocol))) {
+    throw new Error(`@wsauth/subprotocol-token: ${where} must be a list of subprotocol names that carry no token`)
+  }
+  if (protocols.includes(JUPYTER_MARKER)) {
+    throw new Error(`@wsauth/subprotocol-token: ${where} must not list ${JUPYTER_MARKER}; it is echoed only for a JEP 121 token`)
+  }
+  if (new Set(protocols).size !== protocols.length) throw new Error(`@wsauth/subprotocol-token: ${where} lists a protocol twice`)
+}
+
+function routeOptionsOf (config: unknown): WsAuthRouteOptions | undefined {
+  const wsAuth = (config as { wsAuth?: false | WsAuthRouteOptions } | undefined)?.wsAuth
+  return wsAuth === false ? undefined : wsAuth
+}
+
+async function subprotocolToken (fastify: FastifyInstance, options: SubprotocolTokenOptions): Promise<void> {
+  const formats = new Set<SubprotocolFormat>()
+  for (const format of FORMATS) {
+    if (options.formats?.[format] !== false) formats.add(format)
+  }
+  checkProtocols(options.protocols, '`protocols`')
+  const defaultProtocols: readonly string[] = options.protocols ?? []
+  const maxLength = fastify.wsAuth.maxCredentialLength
+
+  function supportedBy (request: FastifyRequest): readonly string[] {
+    return routeOptionsOf(request.routeOptions.config)?.protocols ?? defaultProtocols
+  }
+
+  // Parsed once per request, on first use; the token protocols are taken out of the request's headers right away, so
+  // neither ws (which would echo the first offer) nor the app's hooks and handler ever see them.
+  function offerOf (request: FastifyRequest): ParsedOffer {
+    const raw = request.raw as RawRequest
+    const cached = raw[kOffer]
+    if (cached !== undefined) return cached.parsed
+    const single = raw.headers[HEADER]
+    if (single === undefined) return NO_OFFER
+    // `rawHeaders` keeps every line; @fastify/websocket's injectWS builds a request without it.
+    const rawHeaders = raw.rawHeaders as string[] | undefined
+    const parsed = parseOffer(rawHeaders === undefined ? [single] : headerLines(rawHeaders, HEADER), formats, maxLength)
+    raw[kOffer] = { parsed, request }
+    if (parsed.lines.length === 0) delete raw.headers[HEADER]
+    else raw.headers[HEADER] = parsed.lines.join(', ')
+    if (rawHeaders !== undefined) raw.rawHeaders = withLines(rawHeaders, parsed.lines)
+    return parsed
+  }
+
+  fastify.wsAuth.registerExtractor({
+    transport: 'subprotocol',
+    precedence: PRECEDENCE.subprotocol,
+    extract (request): Credential | null {
+      const parsed = offerOf(request)
+      if (parsed.error !== null) throw parsed.error
+      if (parsed.token === null) return null
+      // Checked before verifying: with nothing to echo, a browser fails the 101 whatever the token is worth.
+      if (selectProtocol(parsed.protocols, supportedBy(request), parsed.token.format === 'jupyter') === false) {
+        throw new WsAuthError('malformed', 'no supported subprotocol offered with the token')
+      }
+      return { kind: 'token', transport: 'subprotocol', token: parsed.token.value }
+    },
+  })
+
+  const wss = (fastify as FastifyInstance & { websocketServer: WebSocketServer }).websocketServer
+  if (wss.options.handleProtocols != null) {
+    throw new Error('@wsauth/subprotocol-token chooses the subprotocol itself; declare routes\' protocols instead of `handleProtocols`')
+  }
+
+  fastify.addHook('onRequest', function takeOutTokenProtocols (request, _reply, done) {
+    if (request.raw.headers[HEADER] !== undefined) offerOf(request)
+    done()
+  })
+
+  fastify.addHook('onRoute', (route: RouteOptions) => {
+    checkProtocols(routeOptionsOf(route.config)?.protocols, `config.wsAuth.protocols of ${route.method} ${route.url}`)
+  })
+
+  // ws reads this option at every upgrade. Close mode upgrades rejected handshakes too, and still echoes a supported
+  // offer, so that a browser opens the socket and sees the close code.
+  wss.options.handleProtocols = function handleProtocols (_offered: Set<string>, raw: IncomingMessage): string | false {
+    const offer = (raw as RawRequest)[kOffer]
+    // No offer parsed: the request never ran this plugin's hook (a route outside its scope), so nothing is known to
+    // be safe to echo.
+    if (offer === undefined) return false
+    const { parsed, request } = offer
+    const markerAccepted = parsed.token?.format === 'jupyter' && request.identity?.transport === 'subprotocol'
+    return selectProtocol(parsed.protocols, supportedBy(request), markerAccepted)
+  }
+}
+
+/** `rawHeaders` with the protocol lines replaced by `lines`, in place of the first one. */
+function withLines (rawHeaders: readonly string[], lines: readonly string[]): string[] {
+  const result: string[] = []
+  let replaced = false
+  for (let i = 0; i < rawHeaders.length - 1; i += 2) {
+    const name = rawHeaders[i]!
+    if (name.toLowerCase() !== HEADER) {
+      result.push(name, rawHeaders[i + 1]!)
+    } else if (!replaced) {
+      replaced = true
+      for (const line of lines) result.push(name, line)
+    }
+  }
+  return result
+}
+
+export default fp(subprotocolToken, {
+  name: '@wsauth/subprotocol-token',
+  fastify: '5.x',
+  dependencies: ['@wsauth/ws-bearer'],
+})
