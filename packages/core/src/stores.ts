@@ -6,7 +6,8 @@
 /** Revoked token ids, each kept until its token would have expired anyway. */
 export interface DenyList {
   add (tokenId: string, expiresAt: number | null): Promise<void>
-  has (tokenId: string): Promise<boolean>
+  /** May answer synchronously (the in-memory list does), so a handshake need not wait a tick for it. */
+  has (tokenId: string): boolean | Promise<boolean>
 }
 
 /** Failed attempts per key in a fixed window. */
@@ -36,7 +37,7 @@ export class MemoryDenyList implements DenyList {
     if (this.#entries.size - this.#sizeAtSweep >= SWEEP_EVERY) this.#sweep()
   }
 
-  async has (tokenId: string): Promise<boolean> {
+  has (tokenId: string): boolean {
     if (!this.#entries.has(tokenId)) return false
     const expiresAt = this.#entries.get(tokenId)!
     if (expiresAt !== null && expiresAt <= this.#now()) {

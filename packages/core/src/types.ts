@@ -11,9 +11,9 @@ export interface Identity {
   /** The principal, from the token's `sub` or the verified username. */
   subject: string
   /** Granted scopes (from `scope`, space-separated, or `scp`). */
-  scopes: string[]
+  scopes: readonly string[]
   /** The verified token's claims, or `{}` for password credentials. */
-  claims: Record<string, unknown>
+  claims: Readonly<Record<string, unknown>>
   transport: Transport
   /** Epoch milliseconds after which the credential is no longer valid; `null` when it never expires. */
   expiresAt: number | null

@@ -19,7 +19,7 @@ declare module 'fastify' {
 export default plugin
 export { plugin as wsBearer, type WsAuthGuard }
 export { PRECEDENCE } from './extractors.js'
-export { identityFromClaims } from './verifier.js'
+export { VERIFIED_TOKENS_MAX, VERIFIED_TOKENS_TTL_MS, identityFromClaims } from './verifier.js'
 export { EXPIRY_TICK_MS } from './connections.js'
 export { CHANNELS, type AuthenticatedEvent, type FailedEvent, type LiveSocketEvent, type Phase, type RevokedEvent } from './events.js'
 export type {

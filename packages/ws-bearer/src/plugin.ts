@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http'
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions, preValidationHookHandler } from 'fastify'
+import type {
+  FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions, preValidationHookHandler,
+} from 'fastify'
 import type {} from '@fastify/websocket'
 import fp from 'fastify-plugin'
 import type { WebSocket, WebSocketServer } from 'ws'
@@ -11,6 +13,7 @@ import { Connections, type Connection } from './connections.js'
 import { publishAuthenticated, publishFailed, publishRefreshed, type Phase } from './events.js'
 import { authorizationExtractor, queryExtractor } from './extractors.js'
 import type { Authorizer, Extractor, InBandProtocol, LiveSession, Mode, WsAuthOptions, WsAuthRouteOptions } from './options.js'
+import { andThen, isPromise, type MaybePromise } from './maybe-async.js'
 import { completeIdentity, createTokenVerifier, verifyCredential } from './verifier.js'
 
 /** The guard's decorator: `fastify.wsAuth`. */
@@ -57,6 +60,10 @@ type RawRequest = IncomingMessage & { [kHandshake]?: Handshake }
 // The transport of the credential being judged, for the failure event and log; `null` while none was found.
 interface Attempt { transport: Transport | null }
 
+function refuseRevoked (revoked: boolean): void {
+  if (revoked) throw new WsAuthError('invalid', 'token revoked')
+}
+
 function isWebsocketRoute (route: RouteOptions): boolean {
   const options = route as RouteOptions & { websocket?: boolean, wsHandler?: unknown }
   return options.websocket === true || typeof options.wsHandler === 'function'
@@ -80,8 +87,8 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
     : options.query === true ? 'token' : options.query.name ?? 'token'
   const origins = options.origins === undefined ? null : new OriginAllowlist(options.origins)
   const denyList = options.denyList ?? new MemoryDenyList()
-  const verifyToken = createTokenVerifier(fastify, options.verify, options.jwtNamespace)
   const clock = options.clock ?? Date.now
+  const verifyToken = createTokenVerifier(fastify, options.verify, options.jwtNamespace, clock)
   let inBand: InBandProtocol | null = null
   const connections = new Connections({ now: clock, onExpiring: (socket, identity) => inBand?.expiring(socket, identity) })
   // A route that needs the in-band protocol, for the startup check.
@@ -125,32 +132,34 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
     return null
   }
 
-  async function checkDenyList (tokenId: string | null): Promise<void> {
+  function checkDenyList (tokenId: string | null): MaybePromise<void> {
     if (tokenId === null) return
-    let revoked: boolean
+    const unavailable = (error: unknown): never => { throw new WsAuthError('unavailable', undefined, { cause: error }) }
+    let revoked: MaybePromise<boolean>
     try {
-      revoked = await denyList.has(tokenId)
+      revoked = denyList.has(tokenId)
     } catch (error) {
-      throw new WsAuthError('unavailable', undefined, { cause: error })
+      return unavailable(error)
     }
-    if (revoked) throw new WsAuthError('invalid', 'token revoked')
+    return isPromise(revoked) ? revoked.then(refuseRevoked, unavailable) : refuseRevoked(revoked)
   }
 
-  async function verify (credential: Credential, request: FastifyRequest): Promise<Identity> {
-    const init = await verifyCredential(credential, request, verifyToken, basic?.verifyPassword)
-    const identity = completeIdentity(init, credential, clock())
-    await checkDenyList(identity.tokenId)
-    return identity
+  function verify (credential: Credential, request: FastifyRequest): MaybePromise<Identity> {
+    return andThen(verifyCredential(credential, request, verifyToken, basic?.verifyPassword), (init) => {
+      const identity = completeIdentity(init, credential, clock())
+      return andThen(checkDenyList(identity.tokenId), () => identity)
+    })
   }
 
-  async function authorizeIdentity (identity: Identity, request: FastifyRequest, route: GuardedRoute): Promise<void> {
-    if (route.authorize !== undefined && !(await route.authorize(identity, request))) {
-      throw new WsAuthError('forbidden', 'not allowed')
-    }
+  function authorizeIdentity (identity: Identity, request: FastifyRequest, route: GuardedRoute): MaybePromise<void> {
+    if (route.authorize === undefined) return
+    return andThen(route.authorize(identity, request), (allowed) => {
+      if (!allowed) throw new WsAuthError('forbidden', 'not allowed')
+    })
   }
 
   /** The handshake's identity; `null` when it carried no credential and the route takes one by first message. */
-  async function authenticate (request: FastifyRequest, route: GuardedRoute, attempt: Attempt): Promise<Identity | null> {
+  function authenticate (request: FastifyRequest, route: GuardedRoute, attempt: Attempt): MaybePromise<Identity | null> {
     const origin = request.headers.origin
     if (origins !== null && origin !== undefined && !origins.allows(origin)) {
       throw new WsAuthError('forbidden', 'origin not allowed')
@@ -163,9 +172,7 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
     if (origin === undefined && originRequired.has(credential.transport)) {
       throw new WsAuthError('forbidden', 'origin required')
     }
-    const identity = await verify(credential, request)
-    await authorizeIdentity(identity, request, route)
-    return identity
+    return andThen(verify(credential, request), (identity) => andThen(authorizeIdentity(identity, request, route), () => identity))
   }
 
   function logFailure (request: FastifyRequest, error: WsAuthError, transport: Transport | null, phase: Phase): void {
@@ -191,29 +198,41 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
       refresh: routeOptions.refresh === true,
     }
     const mode = route.mode
-    return async function guard (request: FastifyRequest, reply: FastifyReply) {
+    return function guard (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
       const raw = request.raw as RawRequest
       const attempt: Attempt = { transport: null }
       const revocations = connections.revocations
-      try {
-        const identity = await authenticate(request, route, attempt)
+      const accept = (identity: Identity | null): void => {
         if (identity === null) {
           raw[kHandshake] = { kind: 'deferred', request, route }
-          return
+        } else {
+          request.identity = identity
+          raw[kHandshake] = { kind: 'accepted', identity, request, route, revocations }
+          publishAuthenticated(identity, url, 'handshake')
         }
-        request.identity = identity
-        raw[kHandshake] = { kind: 'accepted', identity, request, route, revocations }
-        publishAuthenticated(identity, url, 'handshake')
-      } catch (thrown) {
+        done()
+      }
+      const reject = (thrown: unknown): void => {
         const error = toWsAuthError(thrown)
         refused(request, error, attempt.transport, route, 'handshake')
         if (mode === 'close' && request.ws) {
           raw[kHandshake] = { kind: 'rejected', error }
+          done()
           return
         }
         const answer = httpAnswer(error, { realm, basic: basic !== null, invalidTokenStatus })
-        return reply.code(answer.status).headers(answer.headers).send(answer.body)
+        // A reply from a callback hook ends the request there: `done` is not called.
+        reply.code(answer.status).headers(answer.headers).send(answer.body)
       }
+      let result: MaybePromise<Identity | null>
+      try {
+        result = authenticate(request, route, attempt)
+      } catch (thrown) {
+        reject(thrown)
+        return
+      }
+      if (isPromise(result)) result.then(accept, reject)
+      else accept(result)
     }
   }
 
@@ -338,7 +357,7 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
   function recheckRevocation (connection: Connection, request: FastifyRequest): void {
     const { tokenId } = connection.identity
     if (tokenId === null) return
-    denyList.has(tokenId).then((revoked) => {
+    Promise.resolve().then(() => denyList.has(tokenId)).then((revoked) => {
       if (revoked) connections.closeTokenId(tokenId, 'revoked')
     }, (error: unknown) => {
       request.log.error({ err: error }, 'websocket authentication failed: %s', 'unavailable')

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { WsAuthError, type Credential, type Identity } from '@wsauth/core'
+import { andThen, type MaybePromise } from './maybe-async.js'
 import type { IdentityInit, PasswordVerifier, TokenVerifier } from './options.js'
 
 interface JwtVerifier { verify (token: string): unknown }
@@ -41,14 +42,47 @@ export function identityFromClaims (claims: Record<string, unknown>): IdentityIn
   }
 }
 
+/** How many verified tokens the guard remembers, and for how long at most (fast-jwt's own cache defaults). */
+export const VERIFIED_TOKENS_MAX = 1000
+export const VERIFIED_TOKENS_TTL_MS = 600_000
+
+/**
+ * Successful JWT verifications, by token. fast-jwt's cache keys each lookup by a fresh SHA-256 of the token, which
+ * costs about what the HMAC it saves does; a string-keyed Map costs next to nothing. An entry never outlives the
+ * token's `exp` nor ten minutes (so a key rotation takes effect by then, as with fast-jwt's cache); expiry and the
+ * denylist are still checked on every use, after this.
+ */
+class VerifiedTokens {
+  readonly #entries = new Map<string, { init: IdentityInit, until: number }>()
+
+  get (token: string, now: number): IdentityInit | undefined {
+    const entry = this.#entries.get(token)
+    if (entry === undefined) return undefined
+    if (entry.until > now) return entry.init
+    this.#entries.delete(token)
+    return undefined
+  }
+
+  set (token: string, init: IdentityInit, now: number): void {
+    // Oldest first out: Map keeps insertion order.
+    if (this.#entries.size >= VERIFIED_TOKENS_MAX) this.#entries.delete(this.#entries.keys().next().value!)
+    this.#entries.set(token, { init, until: Math.min(init.expiresAt ?? Infinity, now + VERIFIED_TOKENS_TTL_MS) })
+  }
+}
+
 export function createTokenVerifier (
   fastify: FastifyInstance,
   verify: TokenVerifier | undefined,
-  namespace: string | undefined
+  namespace: string | undefined,
+  clock: () => number
 ): TokenVerifier {
   if (verify !== undefined) return verify
   const jwt = jwtDecorator(fastify, namespace)
+  const verified = new VerifiedTokens()
   return (token) => {
+    const now = clock()
+    const known = verified.get(token, now)
+    if (known !== undefined) return known
     let claims: unknown
     try {
       claims = jwt.verify(token)
@@ -57,7 +91,11 @@ export function createTokenVerifier (
       throw error
     }
     if (claims === null || typeof claims !== 'object') throw new WsAuthError('invalid', 'invalid token')
-    return identityFromClaims(claims as Record<string, unknown>)
+    // Shared by every socket of this token: frozen, so one route cannot change what another sees.
+    const init = identityFromClaims(Object.freeze(claims as Record<string, unknown>))
+    Object.freeze(init.scopes)
+    verified.set(token, Object.freeze(init), now)
+    return init
   }
 }
 
@@ -75,17 +113,19 @@ export function completeIdentity (init: IdentityInit, credential: Credential, no
   }
 }
 
-export async function verifyCredential (
+export function verifyCredential (
   credential: Credential,
   request: FastifyRequest,
   verifyToken: TokenVerifier,
   verifyPassword: PasswordVerifier | undefined
-): Promise<IdentityInit> {
+): MaybePromise<IdentityInit> {
   const init = credential.kind === 'token'
-    ? await verifyToken(credential.token, request)
-    : verifyPassword === undefined ? null : await verifyPassword(credential.username, credential.password, request)
-  if (init === null) {
-    throw new WsAuthError('invalid', credential.kind === 'token' ? 'invalid token' : 'invalid username or password')
-  }
-  return init
+    ? verifyToken(credential.token, request)
+    : verifyPassword === undefined ? null : verifyPassword(credential.username, credential.password, request)
+  return andThen(init, (verified) => {
+    if (verified === null) {
+      throw new WsAuthError('invalid', credential.kind === 'token' ? 'invalid token' : 'invalid username or password')
+    }
+    return verified
+  })
 }
