@@ -10,7 +10,7 @@ import WebSocket from 'ws'
 import { sign as signCookie } from '@fastify/cookie'
 import { tokenSubprotocol } from '@wsauth/subprotocol-token'
 import { BENCH_COOKIE_SECRET, BENCH_ORIGIN, BENCH_SECRET } from './secret.ts'
-import { median, shuffled } from './stats.ts'
+import { median, quantile, shuffled } from './stats.ts'
 
 interface Variant {
   name: string
@@ -55,8 +55,8 @@ const VARIANTS: Variant[] = [
   },
 ]
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 21)
-const CYCLES = Number(process.env.BENCH_CYCLES ?? 200)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 31)
+const CYCLES = Number(process.env.BENCH_CYCLES ?? 400)
 const CONCURRENCY = 8
 const TOKENS = 64
 
@@ -128,6 +128,8 @@ const rows = VARIANTS.map((variant, i) => ({
   variant: variant.name,
   'server CPU µs/cycle (median)': median(perCycle[i]!).toFixed(1),
   'ratio to its baseline (median of rounds)': `${median(ratios[i]!).toFixed(3)}×`,
+  // The spread of the per-round ratios: how far one run of this table can be trusted on this machine.
+  'middle half of rounds': `${quantile(ratios[i]!, 0.25).toFixed(3)}–${quantile(ratios[i]!, 0.75).toFixed(3)}`,
 }))
 console.log(`handshake cycle: upgrade, welcome, one echo, close; ${ROUNDS} rounds × ${CYCLES} cycles, ${CONCURRENCY} at once`)
 console.table(rows)

@@ -6,8 +6,18 @@ const BASE64URL = /^[A-Za-z0-9_-]*$/
 // JEP 121 tokens are encodeURIComponent output: subprotocol characters, with `%` only in front of two hex digits.
 const PERCENT_ENCODED = /^(?:[!#$&'*+\-.^_`|~0-9A-Za-z]|%[0-9A-Fa-f]{2})*$/
 const utf8 = new TextDecoder('utf-8', { fatal: true })
-// Optional whitespace around a list element (RFC 9110 §5.6.1): spaces and tabs, nothing else.
-const OWS = /^[ \t]+|[ \t]+$/g
+
+/**
+ * A list element without the optional whitespace around it (RFC 9110 §5.6.1): spaces and tabs, nothing else. By
+ * index, not by a global regex: a token protocol is hundreds of characters, and this runs on every handshake.
+ */
+function trimOws (element: string): string {
+  let start = 0
+  let end = element.length
+  while (start < end && (element[start] === ' ' || element[start] === '\t')) start++
+  while (end > start && (element[end - 1] === ' ' || element[end - 1] === '\t')) end--
+  return start === 0 && end === element.length ? element : element.slice(start, end)
+}
 
 function decodeToken (format: SubprotocolFormat, encoded: string): string {
   if (format === 'jupyter') {
@@ -62,7 +72,7 @@ export function parseOffer (
   for (const line of lines) {
     const keptOfLine: string[] = []
     for (const element of line.split(',')) {
-      const protocol = element.replace(OWS, '')
+      const protocol = trimOws(element)
       const format = tokenFormatOf(protocol)
       if (format === null) {
         // Kept as sent, even when invalid: ws refuses such a list on its own if the guard never looks at it.
