@@ -58,7 +58,8 @@ const VERIFIED_COOKIES = 1024
  */
 export function cookieExtractor (
   cookieFor: (request: FastifyRequest) => SessionCookie,
-  unsignCookie: Unsign
+  unsignCookie: Unsign,
+  maxCredentialLength: number
 ): Extractor {
   const verified = new Map<string, string>()
   const unsign = (signed: string): string | null => {
@@ -89,6 +90,8 @@ export function cookieExtractor (
       if (cookie.name.length + 1 + signed.length > MAX_COOKIE_BYTES) throw new WsAuthError('malformed', 'credential too long')
       const token = unsign(signed)
       if (token === null) throw new WsAuthError('invalid', 'invalid session cookie')
+      // The guard's cap, as for every transport (a smaller one than the cookie's own limit included).
+      if (token.length > maxCredentialLength) throw new WsAuthError('malformed', 'credential too long')
       return { kind: 'token', transport: 'cookie', token }
     },
   }

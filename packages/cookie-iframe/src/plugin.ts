@@ -53,7 +53,7 @@ async function cookieIframe (fastify: FastifyInstance, options: CookieIframeOpti
   }
 
   const guard = fastify.wsAuth
-  const extractor = cookieExtractor(cookieFor, (value) => fastify.unsignCookie(value))
+  const extractor = cookieExtractor(cookieFor, (value) => fastify.unsignCookie(value), guard.maxCredentialLength)
   // The guard refuses an ambient transport without an Origin allowlist: that is the startup error for a missing one.
   guard.registerExtractor(extractor)
 
@@ -90,7 +90,7 @@ async function cookieIframe (fastify: FastifyInstance, options: CookieIframeOpti
   }
 
   async function bearerIdentity (request: FastifyRequest): Promise<{ token: string, identity: Identity }> {
-    const authorization = parseAuthorization(headerLines(request.raw.rawHeaders, 'authorization'))
+    const authorization = parseAuthorization(headerLines(request.raw.rawHeaders, 'authorization'), guard.maxCredentialLength)
     if (authorization === null || authorization.scheme !== 'bearer') throw new WsAuthError('missing', 'no credentials')
     const token = authorization.credentials
     return { token, identity: await guard.verifyToken(token, request, 'cookie') }

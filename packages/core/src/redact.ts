@@ -8,27 +8,28 @@ function decodeName (name: string): string | null {
   }
 }
 
-/**
- * Replaces the values of the named query parameters in a URL or path with `[redacted]`. A parameter whose name
- * cannot be decoded is redacted too: a log line is no place to guess.
- */
-export function redactQuery (url: string, names: readonly string[]): string {
-  const question = url.indexOf('?')
-  if (question === -1 || names.length === 0) return url
-  const hash = url.indexOf('#', question)
-  const end = hash === -1 ? url.length : hash
-  const parts = url.slice(question + 1, end).split('&').map((part) => {
-    const equals = part.indexOf('=')
-    const rawName = equals === -1 ? part : part.slice(0, equals)
-    const name = decodeName(rawName)
-    return name === null || names.includes(name) ? `${rawName}=${REDACTED}` : part
-  })
-  return `${url.slice(0, question + 1)}${parts.join('&')}${url.slice(end)}`
+function redactParameter (part: string, names: readonly string[]): string {
+  const equals = part.indexOf('=')
+  const rawName = equals === -1 ? part : part.slice(0, equals)
+  const name = decodeName(rawName)
+  return name === null || names.includes(name) ? `${rawName}=${REDACTED}` : part
 }
 
-/** Replaces the named query parameters' values in every query string that appears in free text (a log message). */
+/**
+ * Replaces the values of the named query parameters in a URL or path with `[redacted]`. Everything after the path
+ * counts, a fragment included (no client should send one, but a raw one can), and a parameter whose name cannot be
+ * decoded is redacted too: a log line is no place to guess.
+ */
+export function redactQuery (url: string, names: readonly string[]): string {
+  if (names.length === 0) return url
+  const start = url.search(/[?#]/)
+  if (start === -1) return url
+  return url.slice(0, start + 1) + url.slice(start + 1).replace(/[^&?#]+/g, (part) => redactParameter(part, names))
+}
+
+/** Replaces the named query parameters' values in every URL tail that appears in free text (a log message). */
 export function redactQueryInText (text: string, names: readonly string[]): string {
-  return text.replace(/\?[^\s"'<>#]*/g, (query) => redactQuery(query, names))
+  return text.replace(/[?#][^\s"]*/g, (tail) => redactQuery(tail, names))
 }
 
 /** The request fields Fastify's default `req` serializer reads. */

@@ -15,6 +15,14 @@ export interface FailureCounter {
   /** Seconds until `key` may try again; 0 when it is not blocked. */
   blockedFor (key: string): Promise<number>
   fail (key: string): Promise<void>
+  /**
+   * Checks and counts in one step, before the attempt is judged, so that attempts made in parallel cannot all pass
+   * a check that none has counted yet: the seconds to wait when `key` is blocked (nothing is counted then), else 0
+   * (and the attempt is counted as a failure until `forgive` takes it back).
+   */
+  attempt (key: string): Promise<number>
+  /** Takes back one counted attempt that turned out to succeed. */
+  forgive (key: string): Promise<void>
   reset (key: string): Promise<void>
 }
 
@@ -86,19 +94,23 @@ export class MemoryFailureCounter implements FailureCounter {
   }
 
   async blockedFor (key: string): Promise<number> {
-    const window = this.#current(key)
-    if (window === undefined || window.count < this.#limit) return 0
-    return Math.ceil((window.resetAt - this.#now()) / 1000)
+    return this.#wait(key)
   }
 
   async fail (key: string): Promise<void> {
+    this.#count(key)
+  }
+
+  async attempt (key: string): Promise<number> {
+    // No await between the check and the count: that gap is what parallel attempts would slip through.
+    const wait = this.#wait(key)
+    if (wait === 0) this.#count(key)
+    return wait
+  }
+
+  async forgive (key: string): Promise<void> {
     const window = this.#current(key)
-    if (window === undefined) {
-      this.#windows.set(key, { count: 1, resetAt: this.#now() + this.#windowMs })
-      if (this.#windows.size - this.#sizeAtSweep >= SWEEP_EVERY) this.#sweep()
-    } else {
-      window.count++
-    }
+    if (window !== undefined && window.count > 0) window.count--
   }
 
   async reset (key: string): Promise<void> {
@@ -108,6 +120,22 @@ export class MemoryFailureCounter implements FailureCounter {
   /** Keys held, including expired windows not yet swept (as `MemoryDenyList.size`). */
   get size (): number {
     return this.#windows.size
+  }
+
+  #wait (key: string): number {
+    const window = this.#current(key)
+    if (window === undefined || window.count < this.#limit) return 0
+    return Math.ceil((window.resetAt - this.#now()) / 1000)
+  }
+
+  #count (key: string): void {
+    const window = this.#current(key)
+    if (window === undefined) {
+      this.#windows.set(key, { count: 1, resetAt: this.#now() + this.#windowMs })
+      if (this.#windows.size - this.#sizeAtSweep >= SWEEP_EVERY) this.#sweep()
+    } else {
+      window.count++
+    }
   }
 
   #current (key: string): { count: number, resetAt: number } | undefined {

@@ -37,10 +37,11 @@ t.test('redactQuery: keeps everything else', async (t) => {
   t.equal(redactQuery('/ws?a=1&&b=2', names), '/ws?a=1&&b=2', 'empty parts')
   t.equal(redactQuery('/ws?', names), '/ws?', 'empty query')
   t.equal(redactQuery('/ws?token=abc#frag', names), '/ws?token=[redacted]#frag', 'keeps the fragment')
-  t.equal(redactQuery('/ws?a=1&token=abc#x=1&token=2', names), '/ws?a=1&token=[redacted]#x=1&token=2',
-    'the fragment is left alone')
+  t.equal(redactQuery('/ws?a=1&token=abc#x=1&token=2', names), '/ws?a=1&token=[redacted]#x=1&token=[redacted]',
+    'a fragment is redacted too')
+  t.equal(redactQuery('/ws?x=1#&token=abc', names), '/ws?x=1#&token=[redacted]', 'a token hidden behind #')
   t.equal(redactQuery('/ws', names), '/ws', 'no query')
-  t.equal(redactQuery('/ws#token=abc', names), '/ws#token=abc', 'no query, a fragment')
+  t.equal(redactQuery('/ws#token=abc', names), '/ws#token=[redacted]', 'no query, a fragment: redacted all the same')
   t.equal(redactQuery('', names), '', 'empty URL')
   t.equal(redactQuery('/ws?token=abc', []), '/ws?token=abc', 'no names')
   t.equal(redactQuery('/ws?%zz=abc', []), '/ws?%zz=abc', 'no names: nothing is redacted, not even undecodable names')
@@ -75,4 +76,10 @@ t.test('redactingLoggerOptions: message strings are redacted, other arguments pa
   })
   t.strictSame(calls, [[{ a: 1 }, 'GET /x?token=[redacted] %s', 7]])
   t.equal(options.serializers.req({ method: 'GET', url: '/?token=x' }).url, '/?token=[redacted]')
+})
+
+t.test('redactQueryInText: a tail behind #, and quotes that a client can put in a URL', async (t) => {
+  const names = ['token']
+  t.equal(redactQueryInText('Route GET:/nope?x=1#&token=abc not found', names), 'Route GET:/nope?x=1#&token=[redacted] not found')
+  t.equal(redactQueryInText("Route GET:/nope?token=ab'SECRET<x> not found", names), 'Route GET:/nope?token=[redacted] not found')
 })

@@ -14,6 +14,7 @@ import { checkScopes, isSubset } from './scope.js'
 import type { UserRecord } from './users.js'
 
 const FIFTEEN_MINUTES = 15 * 60 * 1000
+const MAX_USERNAME_LENGTH = 256
 
 interface JwtDecorator {
   sign (payload: Record<string, unknown>, options: { expiresIn: number }): string | Promise<string>
@@ -134,26 +135,29 @@ async function passwordBearer (fastify: FastifyInstance, options: PasswordBearer
   async function checkPassword (username: string, password: string, ip: string): Promise<UserRecord | null> {
     const userKey = `user:${username}`
     const ipKey = `ip:${ip}`
-    // Before any hashing: a blocked guesser costs no scrypt work.
-    const wait = Math.max(
-      await fromStore(() => usernameFailures.blockedFor(userKey)),
-      await fromStore(() => ipFailures.blockedFor(ipKey))
-    )
-    if (wait > 0) throw new WsAuthError('rate_limited', 'too many failed logins', { retryAfter: wait })
+    // Counted before any hashing, in one step with the check: a blocked guesser costs no scrypt work, and guesses
+    // sent in parallel cannot all pass a check that none of them has counted yet.
+    const userWait = await fromStore(() => usernameFailures.attempt(userKey))
+    if (userWait > 0) throw new WsAuthError('rate_limited', 'too many failed logins', { retryAfter: userWait })
+    const ipWait = await fromStore(() => ipFailures.attempt(ipKey))
+    if (ipWait > 0) {
+      await fromStore(() => usernameFailures.forgive(userKey))
+      throw new WsAuthError('rate_limited', 'too many failed logins', { retryAfter: ipWait })
+    }
     const user = await fromStore(() => users.findByUsername(username))
     // An unknown user is checked against the dummy hash: the same work, so the same answer in the same time.
     const matches = await verifyPassword(password, user?.passwordHash ?? dummyHash)
-    if (user === null || user.disabled === true || !matches) {
-      await fromStore(() => Promise.all([usernameFailures.fail(userKey), ipFailures.fail(ipKey)]))
-      return null
-    }
-    // Only the username's count: a success must not clear the failures an IP piled up against other usernames.
-    await fromStore(() => usernameFailures.reset(userKey))
+    if (user === null || user.disabled === true || !matches) return null
+    // The username's count starts again; the IP only gets this attempt back, not the failures it piled up against
+    // other usernames.
+    await fromStore(() => Promise.all([usernameFailures.reset(userKey), ipFailures.forgive(ipKey)]))
     return user
   }
 
   async function passwordGrant (request: FastifyRequest, params: Params, clientId: string | null): Promise<TokenResponse> {
     const username = requiredParam(params, 'username')
+    // Usernames key the throttle's memory: a longer one is no user's, and only costs the server.
+    if (username.length > MAX_USERNAME_LENGTH) throw new OAuthError('invalid_request', 'username too long')
     const password = requiredParam(params, 'password')
     const requested = scopeParam(params)
     const user = await checkPassword(username, password, request.ip)

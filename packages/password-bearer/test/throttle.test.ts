@@ -94,15 +94,35 @@ t.test('the defaults: 5 failures per username, 20 per IP, in 15-minute windows',
   t.equal((await attempt(server, 'bob', 'guess', '192.0.2.4')).status, 400, 'another IP is not blocked')
 })
 
+t.test('guesses sent in parallel cannot all slip past the throttle', async (t) => {
+  const server = await startServer(t)
+  const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => attempt(server, ALICE.username, `guess-${i}`)))
+  const statuses = answers.map((answer) => answer.status)
+  t.equal(statuses.filter((status) => status === 400).length, 5, 'exactly the limit of passwords were checked')
+  t.equal(statuses.filter((status) => status === 429).length, 35, 'the rest were refused before any hashing')
+  t.equal((await attempt(server, ALICE.username, ALICE.password)).status, 429, 'the username stays blocked')
+  t.equal((await attempt(server, 'someone-else', 'guess')).status, 400, 'the server keeps serving')
+})
+
+t.test('a username over 256 characters: 400 invalid_request, before any throttle or hashing', async (t) => {
+  const server = await startServer(t)
+  const result = await attempt(server, 'x'.repeat(257), 'guess')
+  t.equal(result.status, 400)
+  t.same(result.json, { error: 'invalid_request', error_description: 'username too long' })
+  t.equal((await attempt(server, ALICE.username, ALICE.password)).status, 200, 'the server keeps serving')
+})
+
 t.test('a counter that fails: 503, and the server recovers with it', async (t) => {
   let down = true
   const inner = new MemoryFailureCounter({ limit: 5, windowMs: WINDOW_MS })
   const flaky: FailureCounter = {
-    async blockedFor (key) {
-      if (down) throw new Error('redis is down')
-      return await inner.blockedFor(key)
-    },
+    blockedFor: (key) => inner.blockedFor(key),
     fail: (key) => inner.fail(key),
+    async attempt (key) {
+      if (down) throw new Error('redis is down')
+      return await inner.attempt(key)
+    },
+    forgive: (key) => inner.forgive(key),
     reset: (key) => inner.reset(key),
   }
   const server = await startServer(t, { throttle: { ip: flaky } })

@@ -63,6 +63,8 @@ export function parseOffer (
   maxLength: number
 ): ParsedOffer {
   const protocols: string[] = []
+  // Duplicates are looked up here, not in `protocols`: a 16 KB header holds thousands of names.
+  const seen = new Set<string>()
   const kept: string[] = []
   let tokens = 0
   let token: ParsedOffer['token'] = null
@@ -77,9 +79,10 @@ export function parseOffer (
       if (format === null) {
         // Kept as sent, even when invalid: ws refuses such a list on its own if the guard never looks at it.
         keptOfLine.push(protocol)
-        if (!isApplicationProtocol(protocol) || protocols.includes(protocol)) {
+        if (!isApplicationProtocol(protocol) || seen.has(protocol)) {
           fail(new WsAuthError('malformed', 'malformed Sec-WebSocket-Protocol header'))
         }
+        seen.add(protocol)
         protocols.push(protocol)
         continue
       }

@@ -49,7 +49,9 @@ export function queryExtractor (name: string, maxLength: number): Extractor {
       const url = request.raw.url ?? ''
       const question = url.indexOf('?')
       if (question === -1) return null
-      const values = new URLSearchParams(url.slice(question + 1)).getAll(name)
+      // The query ends at a fragment, which a browser never sends: only a raw client could, to hide a token there.
+      const hash = url.indexOf('#', question)
+      const values = new URLSearchParams(url.slice(question + 1, hash === -1 ? undefined : hash)).getAll(name)
       if (values.length === 0) return null
       if (values.length > 1) throw new WsAuthError('malformed', 'more than one token parameter')
       const token = values[0]!

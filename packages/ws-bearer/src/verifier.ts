@@ -1,9 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { WsAuthError, type Credential, type Identity } from '@wsauth/core'
-import { andThen, type MaybePromise } from './maybe-async.js'
+import { andThen, isPromise, type MaybePromise } from './maybe-async.js'
 import type { IdentityInit, PasswordVerifier, TokenVerifier } from './options.js'
 
-interface JwtVerifier { verify (token: string): unknown }
+interface JwtVerifier {
+  verify (token: string): unknown
+  options?: { verify?: { maxAge?: unknown } }
+}
 
 /** The app's @fastify/jwt decorator; verifying without per-call options keeps fast-jwt's cached verifier. */
 function jwtDecorator (fastify: FastifyInstance, namespace: string | undefined): JwtVerifier {
@@ -78,24 +81,31 @@ export function createTokenVerifier (
 ): TokenVerifier {
   if (verify !== undefined) return verify
   const jwt = jwtDecorator(fastify, namespace)
-  const verified = new VerifiedTokens()
+  // `maxAge` bounds a token by its `iat`, which only @fastify/jwt checks: with it set, every token goes there.
+  const verified = jwt.options?.verify?.maxAge === undefined ? new VerifiedTokens() : null
+  const invalid = (error: unknown): never => {
+    throw isJwtError(error) ? new WsAuthError('invalid', 'invalid token') : error
+  }
+  const remember = (token: string, now: number) => (claims: unknown): IdentityInit => {
+    if (claims === null || typeof claims !== 'object') throw new WsAuthError('invalid', 'invalid token')
+    // Shared by every socket of this token: frozen, so one route cannot change what another sees.
+    const init = identityFromClaims(Object.freeze(claims as Record<string, unknown>))
+    Object.freeze(init.scopes)
+    verified?.set(token, Object.freeze(init), now)
+    return init
+  }
   return (token) => {
     const now = clock()
-    const known = verified.get(token, now)
+    const known = verified?.get(token, now)
     if (known !== undefined) return known
     let claims: unknown
     try {
       claims = jwt.verify(token)
     } catch (error) {
-      if (isJwtError(error)) throw new WsAuthError('invalid', 'invalid token')
-      throw error
+      return invalid(error)
     }
-    if (claims === null || typeof claims !== 'object') throw new WsAuthError('invalid', 'invalid token')
-    // Shared by every socket of this token: frozen, so one route cannot change what another sees.
-    const init = identityFromClaims(Object.freeze(claims as Record<string, unknown>))
-    Object.freeze(init.scopes)
-    verified.set(token, Object.freeze(init), now)
-    return init
+    // A key function (a JWKS lookup, say) makes @fastify/jwt answer with a promise.
+    return isPromise(claims) ? claims.then(remember(token, now), invalid) : remember(token, now)(claims)
   }
 }
 

@@ -4,7 +4,7 @@ import t from 'tap'
 import { nextMessage, opened, rawHandshake, refused } from '../../../test/helpers/ws.ts'
 import {
   BASIC_CHALLENGE, CHALLENGE, INVALID_REQUEST_CHALLENGE, INVALID_TOKEN_CHALLENGE, OTHER_SECRET, SECRET,
-  assertRefused, basic, bearer, build, craftJwt, nowSeconds, stillServes,
+  assertRefused, basic, bearer, build, craftJwt, logCollector, nowSeconds, stillServes,
 } from './fixture.ts'
 
 const malformed = (description: string): { error: string, error_description: string } =>
@@ -151,6 +151,18 @@ t.test('bad input on Bearer and query (Basic off)', async (t) => {
     }
     await stillServes(t, fx)
   })
+})
+
+t.test('a query token hidden behind # is not a credential, and is not logged', async (t) => {
+  const { stream, lines } = logCollector()
+  const fx = await build(t, { guard: { query: true }, logger: { level: 'info', stream } })
+  const token = fx.sign({ sub: 'alice' }, { expiresIn: 600 })
+  const raw = await rawHandshake(fx.port, `/ws?x=1#&token=${token}`, [])
+  t.equal(raw.status, 401, 'no credential: the query ends at #')
+  await stillServes(t, fx)
+  await fx.app.close()
+  t.ok(lines.some((line) => line.includes('"url":"/ws?x=1#&token=[redacted]"')), 'logged, redacted')
+  t.strictSame(lines.filter((line) => line.includes(token)), [])
 })
 
 t.test('bad input on Basic (Basic on)', async (t) => {

@@ -3,7 +3,7 @@
 import t from 'tap'
 import { VERIFIED_TOKENS_TTL_MS } from '@wsauth/ws-bearer'
 import { closed, nextMessage, opened, refused } from '../../../test/helpers/ws.ts'
-import { INVALID_TOKEN_CHALLENGE, assertRefused, bearer, build, stillServes, type Fixture } from './fixture.ts'
+import { INVALID_TOKEN_CHALLENGE, SECRET, assertRefused, bearer, build, stillServes, type Fixture } from './fixture.ts'
 
 /** Counts the app's @fastify/jwt verifications; the guard looks the method up on every call. */
 function countVerifications (fx: Fixture): () => number {
@@ -93,4 +93,24 @@ t.test('a remembered identity is frozen: one route cannot change what another se
     t.equal(await nextMessage(socket), 'frozen frozen chat alice', `handshake ${i + 1}`)
     socket.close()
   }
+})
+
+t.test('with @fastify/jwt `maxAge` set, every handshake goes to @fastify/jwt (it alone checks `iat`)', async (t) => {
+  const fx = await build(t, { jwt: { verify: { maxAge: '1h' } } })
+  const verifications = countVerifications(fx)
+  const token = fx.sign({ sub: 'alice' }, { expiresIn: 600 })
+  t.equal(await welcome(fx, token), 'Welcome alice!')
+  t.equal(await welcome(fx, token), 'Welcome alice!')
+  t.equal(verifications(), 2)
+})
+
+t.test('a key function (@fastify/jwt answers with a promise): good tokens open, bad ones are 401, nothing crashes', async (t) => {
+  const fx = await build(t, { jwt: { secret: { private: SECRET, public: async () => SECRET } } })
+  const token = fx.sign({ sub: 'alice', scope: 'chat' }, { expiresIn: 600 })
+  t.equal(await welcome(fx, token), 'Welcome alice!')
+  t.equal(await welcome(fx, token), 'Welcome alice!', 'and remembered')
+  for (const bad of ['garbage.x.y', `${token}x`, fx.sign({ scope: 'no subject' }, { expiresIn: 600 })]) {
+    assertRefused(t, await refused(fx.url(), bearer(bad)), { status: 401, wwwAuthenticate: INVALID_TOKEN_CHALLENGE }, bad.slice(0, 12))
+  }
+  await stillServes(t, fx)
 })
