@@ -279,7 +279,8 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
         // A websocket route registered before the guard: fail closed rather than serve it unauthenticated.
         fastify.log.error({ url: redactQuery(request.url ?? '', queryName === null ? [] : [queryName]) },
           'websocket route is not covered by @wsauth/ws-bearer; register the guard before the route')
-        ws.close(closeAnswer(new WsAuthError('internal')).code, closeAnswer(new WsAuthError('internal')).reason)
+        const { code, reason } = closeAnswer(new WsAuthError('internal'))
+        ws.close(code, reason)
         return
       }
       if (handshake.kind === 'rejected') {
