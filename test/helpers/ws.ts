@@ -1,5 +1,6 @@
 import { connect as netConnect } from 'node:net'
 import type { IncomingHttpHeaders } from 'node:http'
+import type { Test } from 'tap'
 import WebSocket, { type ClientOptions } from 'ws'
 
 /** The server answered the handshake over HTTP instead of upgrading. */
@@ -115,4 +116,13 @@ export function rawHandshake (port: number, path: string, headerLines: string[])
     socket.on('error', reject)
     socket.write(handshakeRequest(port, path, headerLines))
   })
+}
+
+/** A served socket echoes `ping` as `You wrote: ping`, then closes cleanly: the end of every "still serves" probe. */
+export async function echoesThenCloses (t: Test, socket: WebSocket): Promise<void> {
+  socket.send('ping')
+  t.equal(await nextMessage(socket), 'You wrote: ping')
+  const done = closed(socket)
+  socket.close(1000)
+  await done
 }

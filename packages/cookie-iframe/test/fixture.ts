@@ -7,7 +7,7 @@ import { sign as signCookie } from '@fastify/cookie'
 import type { WebSocket } from 'ws'
 import wsBearer, { type WsAuthOptions } from '@wsauth/ws-bearer'
 import cookieIframe, { type CookieIframeOptions } from '@wsauth/cookie-iframe'
-import { closed, nextMessage, opened } from '../../../test/helpers/ws.ts'
+import { echoesThenCloses, nextMessage, opened } from '../../../test/helpers/ws.ts'
 import { SECRET, type SignOptions, type Teardown } from '../../ws-bearer/test/fixture.ts'
 
 export { SECRET }
@@ -91,9 +91,5 @@ export function signedCookie (token: string, key: string = COOKIE_SECRET, name =
 export async function stillServes (t: Test, fx: CookieFixture): Promise<void> {
   const { socket } = await opened(fx.ws(), { headers: { cookie: signedCookie(fx.sign({ sub: 'probe' })) }, origin: ORIGIN })
   t.equal(await nextMessage(socket), 'Welcome probe by cookie!', 'the server still serves a good cookie handshake')
-  socket.send('ping')
-  t.equal(await nextMessage(socket), 'You wrote: ping')
-  const done = closed(socket)
-  socket.close(1000)
-  await done
+  await echoesThenCloses(t, socket)
 }

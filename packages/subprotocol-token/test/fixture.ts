@@ -9,7 +9,7 @@ import wsBearer, { type WsAuthOptions } from '@wsauth/ws-bearer'
 import subprotocolToken, {
   TOKEN_PREFIXES, tokenSubprotocol, type SubprotocolFormat, type SubprotocolTokenOptions,
 } from '@wsauth/subprotocol-token'
-import { closed, handshakeRequest, nextMessage, opened } from '../../../test/helpers/ws.ts'
+import { closed, echoesThenCloses, handshakeRequest, nextMessage, opened } from '../../../test/helpers/ws.ts'
 
 export const SECRET = 'wsauth-test-secret-that-is-long-enough-for-hs256'
 export const FORMATS: SubprotocolFormat[] = ['jupyter', 'kubernetes', 'wsauth']
@@ -120,11 +120,7 @@ export async function stillServes (t: Test, fixture: Fixture): Promise<void> {
   const { socket, protocol } = await opened(fixture.url(), { protocols: ['echo.v1', tokenSubprotocol(token, 'wsauth')] })
   t.equal(protocol, 'echo.v1', 'the server still echoes the application protocol')
   t.equal(await nextMessage(socket), 'Welcome probe!', 'the server still serves a good handshake')
-  socket.send('ping')
-  t.equal(await nextMessage(socket), 'You wrote: ping')
-  const done = closed(socket)
-  socket.close(1000)
-  await done
+  await echoesThenCloses(t, socket)
 }
 
 /** The `Sec-WebSocket-Protocol` lines of a raw response head. */

@@ -7,7 +7,7 @@ import fastifyJwt, { type FastifyJWTOptions } from '@fastify/jwt'
 import fastifyWebsocket from '@fastify/websocket'
 import type { WebSocket } from 'ws'
 import wsBearer, { type WsAuthOptions } from '@wsauth/ws-bearer'
-import { closed, nextMessage, opened, type Refused } from '../../../test/helpers/ws.ts'
+import { closed, echoesThenCloses, nextMessage, opened, type Refused } from '../../../test/helpers/ws.ts'
 
 export const SECRET = 'wsauth-test-secret-that-is-long-enough-for-hs256'
 export const OTHER_SECRET = 'another-secret-that-nobody-on-this-server-knows'
@@ -129,11 +129,7 @@ export async function stillServes (
 ): Promise<void> {
   const { socket } = await opened(fixture.url(), bearer(fixture.sign({ ...claims, sub: 'probe' })))
   t.equal(await nextMessage(socket), 'Welcome probe!', 'the server still serves a good handshake')
-  socket.send('ping')
-  t.equal(await nextMessage(socket), 'You wrote: ping')
-  const done = closed(socket)
-  socket.close(1000)
-  await done
+  await echoesThenCloses(t, socket)
 }
 
 /** Close mode: the handshake is upgraded, then closed at once; resolves with the close code and reason. */
