@@ -15,3 +15,4 @@ export {
   MemoryDenyList, MemoryFailureCounter,
   type DenyList, type FailureCounter, type FailureCounterOptions, type Clock,
 } from './stores.js'
+export { OptionsReader, WsAuthOptionsError, readOptions, type IntegerOptions } from './options.js'
