@@ -1,12 +1,16 @@
 import type { FastifyRequest } from 'fastify'
-import { WsAuthError, type Credential } from '@wsauth/core'
+import { WsAuthError, isToken, type Credential } from '@wsauth/core'
 import { PRECEDENCE, type Extractor } from '@wsauth/ws-bearer'
+
+declare module '@wsauth/core' {
+  interface Transports {
+    /** The session cookie set through the hidden iframe (@wsauth/cookie-iframe). */
+    cookie: true
+  }
+}
 
 /** RFC 6265bis §5.6: user agents keep at most 4096 bytes of a cookie's name and value together; longer ones vanish. */
 export const MAX_COOKIE_BYTES = 4096
-
-// RFC 6265 §4.1.1: a cookie name is an HTTP token.
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 
 /** The session cookie's name, and its values in a Cookie header. */
 export interface SessionCookie {
@@ -37,7 +41,8 @@ function sessionCookie (name: string): SessionCookie {
  * Secure, host-only, `Path=/` cookie, so no sibling subdomain can plant or overwrite it).
  */
 export function sessionCookieFor (name: string): (request: FastifyRequest) => SessionCookie {
-  if (!TOKEN.test(name)) throw new TypeError(`@wsauth/cookie-iframe: not a cookie name: ${JSON.stringify(name)}`)
+  // RFC 6265 §4.1.1: a cookie name is an HTTP token.
+  if (!isToken(name)) throw new TypeError(`@wsauth/cookie-iframe: not a cookie name: ${JSON.stringify(name)}`)
   const plain = sessionCookie(name)
   const hostOnly = sessionCookie(`__Host-${name}`)
   return (request) => (request.protocol === 'https' ? hostOnly : plain)
@@ -56,11 +61,7 @@ const VERIFIED_COOKIES = 1024
  * make the browser send it), so the guard requires an Origin allowlist at startup and an Origin on every handshake
  * that authenticates this way.
  */
-export function cookieExtractor (
-  cookieFor: (request: FastifyRequest) => SessionCookie,
-  unsignCookie: Unsign,
-  maxCredentialLength: number
-): Extractor {
+export function cookieExtractor (cookieFor: (request: FastifyRequest) => SessionCookie, unsignCookie: Unsign): Extractor {
   const verified = new Map<string, string>()
   const unsign = (signed: string): string | null => {
     const cached = verified.get(signed)
@@ -90,8 +91,6 @@ export function cookieExtractor (
       if (cookie.name.length + 1 + signed.length > MAX_COOKIE_BYTES) throw new WsAuthError('malformed', 'credential too long')
       const token = unsign(signed)
       if (token === null) throw new WsAuthError('invalid', 'invalid session cookie')
-      // The guard's cap, as for every transport (a smaller one than the cookie's own limit included).
-      if (token.length > maxCredentialLength) throw new WsAuthError('malformed', 'credential too long')
       return { kind: 'token', transport: 'cookie', token }
     },
   }

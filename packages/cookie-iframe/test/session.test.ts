@@ -2,7 +2,7 @@
 // attributes as the Set-Cookie header says them, every refusal with its exact status) and the iframe page with its CSP.
 import t, { type Test } from 'tap'
 import { unsign } from '@fastify/cookie'
-import { closed, nextMessage, opened } from '../../../test/helpers/ws.ts'
+import { closed, nextMessage, opened, refused } from '../../../test/helpers/ws.ts'
 import { craftJwt, logCollector, nowSeconds } from '../../ws-bearer/test/fixture.ts'
 import { COOKIE_SECRET, ORIGIN, SECRET, build, cookiePair, postSession, signedCookie, stillServes, type CookieFixture } from './fixture.ts'
 
@@ -101,11 +101,18 @@ t.test('POST /ws-auth/session refusals: exact status, no cookie, the server serv
     await stillIssues(t, fx)
   })
 
-  t.test('another scheme carries no token: 401', async (t) => {
-    const response = await fetch(fx.http('/ws-auth/session'), {
-      method: 'POST', headers: { authorization: `Basic ${Buffer.from('token:abc').toString('base64')}` },
-    })
-    await refusal(t, response, 401, CHALLENGE, { error: 'unauthorized', error_description: 'no credentials' })
+  t.test('another scheme carries no token: 401, as at the guard, whatever that scheme\'s syntax', async (t) => {
+    for (const authorization of [
+      `Basic ${Buffer.from('token:abc').toString('base64')}`,
+      'Digest username="alice", realm="wsauth", nonce="abc", uri="/ws-auth/session", response="def"',
+      'Negotiate',
+    ]) {
+      const response = await fetch(fx.http('/ws-auth/session'), { method: 'POST', headers: { authorization } })
+      await refusal(t, response, 401, CHALLENGE, { error: 'unauthorized', error_description: 'no credentials' })
+      const handshake = await refused(fx.ws(), { headers: { authorization }, origin: ORIGIN })
+      t.equal(handshake.status, 401, `${authorization.slice(0, 6)}: the guard answers the same`)
+      t.strictSame(JSON.parse(handshake.body), { error: 'unauthorized', error_description: 'no credentials' })
+    }
     await stillIssues(t, fx)
   })
 

@@ -1,12 +1,13 @@
-export type { Transport, Credential, Identity } from './types.js'
+export type { Transport, Transports, Credential, Identity } from './types.js'
 export {
   OUTCOMES, WsAuthError, isWsAuthError, toWsAuthError, httpAnswer, closeAnswer, basicChallenge,
   type Outcome, type OutcomeRule, type WsAuthErrorCode, type WsAuthErrorOptions, type ChallengeOptions, type HttpAnswer,
 } from './outcome.js'
 export {
   DEFAULT_MAX_CREDENTIAL_LENGTH, headerLines, parseAuthorization, decodeBasic, encodeBasic,
-  type AuthorizationValue, type BasicCredentials,
+  type AuthorizationValue, type BasicCredentials, type HeaderSource,
 } from './authorization.js'
+export { isToken, isToken68 } from './syntax.js'
 export { OriginAllowlist, normaliseOrigin } from './origin.js'
 export {
   REDACTED, redactQuery, redactQueryInText, redactedRequestSerializer, redactingLoggerOptions, type LoggedRequest,

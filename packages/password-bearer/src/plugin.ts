@@ -124,8 +124,14 @@ async function passwordBearer (fastify: FastifyInstance, options: PasswordBearer
       .map((issued) => fastify.wsAuth.revokeToken(issued.tokenId, issued.expiresAt)))
   }
 
+  /** A revocation asked for by the user (`POST /revoke`, `revokeFamilyOf`): the family, and the user's password sockets. */
+  async function revokeUserFamily (record: { familyId: string, subject: string }): Promise<void> {
+    await revokeFamily(record.familyId)
+    fastify.wsAuth.disconnectPasswords(record.subject)
+  }
+
   function authenticateClient (request: FastifyRequest, params: Params): string | null {
-    return clients === null ? null : clients.authenticate(request.raw.rawHeaders, params)
+    return clients === null ? null : clients.authenticate(request.raw, params)
   }
 
   /**
@@ -215,9 +221,10 @@ async function passwordBearer (fastify: FastifyInstance, options: PasswordBearer
       // RFC 7009 §2.2: an invalid token is not an error; there is nothing to revoke.
       return
     }
-    const { jti, exp, client_id: tokenClient } = claims
+    const { jti, exp, sub, client_id: tokenClient } = claims
     if (typeof jti !== 'string' || (tokenClient ?? null) !== clientId) return
-    await fastify.wsAuth.revokeToken(jti, typeof exp === 'number' ? exp * 1000 : null)
+    // With the subject, the user's sockets opened with a password (no token id) close too: a revocation is a logout.
+    await fastify.wsAuth.revokeToken(jti, typeof exp === 'number' ? exp * 1000 : null, typeof sub === 'string' ? { subject: sub } : {})
   }
 
   async function token (request: FastifyRequest, reply: FastifyReply): Promise<TokenResponse> {
@@ -241,7 +248,7 @@ async function passwordBearer (fastify: FastifyInstance, options: PasswordBearer
     const record = await fromStore(() => refreshTokens.find(hashRefreshToken(revoked)))
     if (record === null) await revokeAccessToken(revoked, clientId)
     // Another client's token is left alone and answered like an unknown one: nothing is revealed about it.
-    else if (record.clientId === clientId) await revokeFamily(record.familyId)
+    else if (record.clientId === clientId) await revokeUserFamily(record)
     noStore(reply)
     return reply.code(200).send()
   }
@@ -278,12 +285,13 @@ async function passwordBearer (fastify: FastifyInstance, options: PasswordBearer
     },
     async authenticateUser (username, password, request) {
       const user = await checkPassword(username, password, request.ip)
-      return user === null ? null : { subject: user.username, scopes: user.scopes ?? [], expiresAt: null, tokenId: null }
+      // A password socket lives as long as an access token would: it has no token id, so only its subject reaches it.
+      return user === null ? null : { subject: user.username, scopes: user.scopes ?? [], expiresAt: Date.now() + accessTokenTtl * 1000, tokenId: null }
     },
     async revokeFamilyOf (refreshToken) {
       const record = await fromStore(() => refreshTokens.find(hashRefreshToken(refreshToken)))
       if (record === null) return false
-      await revokeFamily(record.familyId)
+      await revokeUserFamily(record)
       return true
     },
   } satisfies PasswordBearer)

@@ -22,7 +22,8 @@ export { PRECEDENCE } from './extractors.js'
 export { VERIFIED_TOKENS_MAX, VERIFIED_TOKENS_TTL_MS, identityFromClaims } from './verifier.js'
 export { EXPIRY_TICK_MS } from './connections.js'
 export { CHANNELS, type AuthenticatedEvent, type FailedEvent, type LiveSocketEvent, type Phase, type RevokedEvent } from './events.js'
+export { DEFAULT_BASIC_LIFETIME } from './options.js'
 export type {
-  Authorizer, BasicOptions, Extractor, IdentityInit, InBandProtocol, LiveSession, Mode, PasswordVerifier, TokenVerifier, WsAuthOptions,
+  Authorizer, BasicOptions, CredentialVerifier, Extractor, IdentityInit, InBandProtocol, LiveSession, Mode, PasswordVerifier, TokenVerifier, WsAuthOptions,
   WsAuthRouteOptions,
 } from './options.js'

@@ -24,8 +24,10 @@ async function identityOver (url: string, options?: Parameters<typeof opened>[1]
 
 t.test('success over every transport', async (t) => {
   const users = new Map([['alice', 'correct horse'], ['jürgen', 'pässwörd: ü'], ['bob', 'swordfish']])
+  const now = Date.now()
   const fx = await build(t, {
     guard: {
+      clock: () => now,
       query: true,
       origins: [ORIGIN],
       basic: {
@@ -57,7 +59,8 @@ t.test('success over every transport', async (t) => {
 
   t.test('Basic with a real username and password (verifyPassword)', async (t) => {
     const identity = await identityOver(fx.url('/identity'), basic('alice:correct horse'))
-    t.strictSame(identity, { subject: 'alice', scopes: ['chat'], claims: {}, transport: 'basic', expiresAt: null, tokenId: null })
+    t.strictSame(identity, { subject: 'alice', scopes: ['chat'], claims: {}, transport: 'basic', expiresAt: now + 900_000, tokenId: null },
+      'a password login lives basic.lifetime (default 900 s) when the verifier gives no expiry')
     const utf8 = await identityOver(fx.url('/identity'), { headers: { Authorization: `Basic ${encodeBasic('jürgen', 'pässwörd: ü')}` } })
     t.equal(utf8.subject, 'jürgen', 'UTF-8 username and a password with a colon')
     const { socket } = await opened(`ws://bob:swordfish@127.0.0.1:${fx.port}/ws`)
@@ -232,7 +235,7 @@ t.test('startup checks', async (t) => {
       await app.register(fastifyJwt, { secret: SECRET })
       await app.register(fastifyWebsocket)
       await app.register(wsBearer, { origins: [entry] })
-    }), { name: 'TypeError', message: /not an origin/ }, `origins: [${entry}]`)
+    }), { name: 'WsAuthOptionsError', message: `@wsauth/ws-bearer: option "origins" must list origins (scheme://host[:port]), not ${JSON.stringify(entry)}` }, `origins: [${entry}]`)
   }
 
   t.match(await start(async (app) => {
