@@ -297,6 +297,19 @@ t.test('GET /ws-auth/iframe: no inline script, a CSP whose frame-ancestors is ex
   t.match(await client.text(), /export function setSessionCookie/)
 })
 
+t.test('an upgrade request to the plugin\'s routes: 404, never a 101 nor an error line', async (t) => {
+  const { stream, lines } = logCollector()
+  const fx = await build(t, { logger: { level: 'info', stream } })
+  const cookie = signedCookie(fx.sign({ sub: 'alice' }))
+  for (const path of ['/ws-auth/iframe', '/ws-auth/iframe.js', '/ws-auth/session']) {
+    const refusal = await refused(fx.ws(path), { headers: { cookie }, origin: ORIGIN })
+    t.equal(refusal.status, 404, path)
+  }
+  t.notOk(lines.some((line) => (JSON.parse(line) as { level: number }).level >= 50), 'no error line')
+  t.equal((await fetch(fx.http('/ws-auth/iframe'))).status, 200, 'the page is still served')
+  await stillServes(t, fx)
+})
+
 t.test('parentOrigins and prefix options', async (t) => {
   const fx = await build(t, {
     plugin: { prefix: '/auth/cookie', parentOrigins: ['http://localhost:8000', 'https://App.Example.com:443'] },

@@ -8,31 +8,30 @@ type UpgradeListener = (this: Server, request: IncomingMessage, socket: Duplex, 
 // ERR_HTTP_SOCKET_ASSIGNED.
 interface HttpSocket extends Duplex { _httpMessage?: ServerResponse | null }
 
-function destroyOnError (this: Duplex): void {
-  this.destroy()
-}
-
 /** Runs `dispatch` once no response is in flight on the socket; ends the socket instead if a response ahead closed it. */
 function whenIdle (socket: HttpSocket, dispatch: () => void): void {
-  if (socket.destroyed) return
   const ahead = socket._httpMessage
   if (ahead == null) {
     dispatch()
     return
   }
-  // Node took its own error listener off the socket when it handed the upgrade over: until the upgrade's listeners
-  // add theirs, a reset must destroy the socket, not become an uncaught 'error'.
-  socket.on('error', destroyOnError)
+  // Node took its own error listener off the socket when it handed the upgrade over, and a socket nobody reads only
+  // learns of a reset when the response ahead writes to it, which fails that response: until the upgrade's listeners
+  // add their own, either error destroys the socket instead of going uncaught.
+  const destroySocket = (): void => { socket.destroy() }
+  socket.on('error', destroySocket)
+  ahead.on('error', destroySocket)
   // 'close' follows the response's 'finish' (and a socket that closed first): by then Node has moved the socket to the
   // next pipelined response, if there is one, or to none.
   ahead.once('close', () => {
-    socket.off('error', destroyOnError)
+    // A socket that is gone keeps the listener: its error can still come after this.
     if (socket.destroyed) return
     // The response ahead ended the connection (`Connection: close`): nothing may follow it.
     if (!socket.writable) {
       socket.destroy()
       return
     }
+    socket.off('error', destroySocket)
     whenIdle(socket, dispatch)
   })
 }
