@@ -169,7 +169,7 @@ t.test('TOKEN_TTL_SECONDS=2 on /first-message-ws: auth.expiring, a refresh, then
   socket.send(JSON.stringify({ type: 'auth', token: accessToken }))
   t.equal(JSON.parse(await nextMessage(socket)).type, 'auth.ok')
   t.equal(await nextMessage(socket), 'Welcome johndoe!')
-  // Two seconds are well inside the default 30 s notice: the client is told at once to refresh.
+  // Two seconds are well inside the default 30 s notice: the client is told halfway through the token's life.
   t.strictSame(JSON.parse(await nextMessage(socket)), { type: 'auth.expiring', expiresAt: expiryOf(accessToken) })
   const { access_token: fresh } = await token(server) as { access_token: string }
   socket.send(JSON.stringify({ type: 'auth.refresh', token: fresh }))
