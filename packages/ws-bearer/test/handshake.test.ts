@@ -8,7 +8,7 @@ import wsBearer, { PRECEDENCE } from '@wsauth/ws-bearer'
 import { WsAuthError, encodeBasic, type Identity } from '@wsauth/core'
 import { closed, nextMessage, opened, rawHandshake, refused } from '../../../test/helpers/ws.ts'
 import {
-  BASIC_CHALLENGE, CHALLENGE, INVALID_TOKEN_CHALLENGE, SECRET, assertRefused, basic, bearer, build, nowSeconds, stillServes,
+  BASIC_CHALLENGE, CHALLENGE, INVALID_TOKEN_CHALLENGE, SECRET, assertRefused, basic, bearer, build, logCollector, nowSeconds, stillServes,
 } from './fixture.ts'
 
 const ORIGIN = 'http://localhost:8000'
@@ -261,8 +261,9 @@ t.test('startup checks', async (t) => {
   }), null, 'basic with an allowlist starts')
 })
 
-t.test('a websocket route registered before the guard fails closed with 1011', async (t) => {
-  const app = Fastify()
+t.test('a websocket route registered before the guard fails closed with 1011 and an error line', async (t) => {
+  const { stream, lines } = logCollector()
+  const app = Fastify({ logger: { level: 'info', stream } })
   t.teardown(() => app.close())
   await app.register(fastifyJwt, { secret: SECRET })
   await app.register(fastifyWebsocket)
@@ -276,6 +277,8 @@ t.test('a websocket route registered before the guard fails closed with 1011', a
   const { socket } = await opened(`ws://127.0.0.1:${port}/early`)
   t.strictSame(await closed(socket), { code: 1011, reason: 'internal error' })
   t.equal(handled, 0, 'the unguarded handler never ran')
+  const errors = lines.map((line) => JSON.parse(line) as { level: number, msg: string }).filter((line) => line.level >= 50)
+  t.match(errors, [{ msg: /websocket route is not covered by @wsauth\/ws-bearer/ }], 'one error line: a real misconfiguration')
   const late = await opened(`ws://127.0.0.1:${port}/late`, bearer((app as unknown as { jwt: { sign (p: object): string } }).jwt.sign({ sub: 'a' })))
   t.equal(await nextMessage(late.socket), 'guarded')
   late.socket.close()
