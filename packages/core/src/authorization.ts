@@ -64,7 +64,9 @@ export function parseAuthorization (lines: readonly string[], schemes: readonly 
   if (!isToken(name)) throw new WsAuthError('malformed', 'malformed Authorization header')
   const scheme = name.toLowerCase()
   if (!schemes.includes(scheme)) return null
-  const credentials = space === -1 ? '' : value.slice(space + 1).replace(/^ +/, '')
+  let start = space + 1
+  while (start > 0 && value[start] === ' ') start++
+  const credentials = space === -1 ? '' : value.slice(start)
   if (credentials === '') throw new WsAuthError('malformed', 'missing credentials')
   if (!isToken68(credentials)) throw new WsAuthError('malformed', 'malformed Authorization header')
   return { scheme, credentials }
