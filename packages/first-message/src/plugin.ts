@@ -28,7 +28,8 @@ const MESSAGE_NAMES = Object.keys(DEFAULT_MESSAGE_NAMES) as Array<keyof MessageN
 
 function readMessageNames (read: OptionsReader): MessageNames {
   const given = read.nested('messages', MESSAGE_NAMES)
-  const names = Object.fromEntries(MESSAGE_NAMES.map((name) => [name, given?.string(name, DEFAULT_MESSAGE_NAMES[name]) ?? DEFAULT_MESSAGE_NAMES[name]])) as unknown as MessageNames
+  const names = { ...DEFAULT_MESSAGE_NAMES }
+  for (const name of MESSAGE_NAMES) names[name] = given?.string(name, DEFAULT_MESSAGE_NAMES[name]) ?? DEFAULT_MESSAGE_NAMES[name]
   if (names.typeKey === names.tokenKey) throw read.error('messages', 'must name different keys for typeKey and tokenKey')
   const types = [names.auth, names.refresh, names.ok, names.expiring]
   if (new Set(types).size !== types.length) throw read.error('messages', 'must name four different message types')

@@ -99,9 +99,9 @@ export class Connections {
   }
 
   /**
-   * How many times `closeSubject`, `closeTokenId` or `closePasswords` ran. A credential verified while this changed may have been
-   * revoked after its check and before its socket was tracked, where the revocation could not reach it: compare the
-   * count taken before verifying with the one after tracking, and check again when they differ.
+   * How many times `closeSubject`, `closeTokenId` or `closePasswords` ran. A credential verified while this changed
+   * may have been revoked after its check and before its socket was tracked, where the revocation could not reach it:
+   * compare the count taken before verifying with the one after tracking, and check again when they differ.
    */
   get revocations (): number {
     return this.#revocations
@@ -110,7 +110,14 @@ export class Connections {
   /** Tracks an authenticated socket until it closes; `noticeMs > 0` asks for `onExpiring` before expiry. */
   track (socket: WebSocket, identity: Identity, options: TrackOptions = {}): Connection {
     const connection: Connection = {
-      socket, identity, tracked: true, password: options.password === true, bucket: null, noticeMs: options.noticeMs ?? 0, noticeBucket: null, noticed: null,
+      socket,
+      identity,
+      tracked: true,
+      password: options.password === true,
+      bucket: null,
+      noticeMs: options.noticeMs ?? 0,
+      noticeBucket: null,
+      noticed: null,
     }
     this.#size++
     addTo(this.#bySubject, identity.subject, connection)
@@ -123,9 +130,9 @@ export class Connections {
   }
 
   /**
-   * Moves a tracked socket to a refreshed credential (a token) of the same subject: new token id, new expiry. Returns `false`
-   * when the socket is no longer tracked, or when its current token expired before the refresh completed (then the
-   * socket is closed as expired: a refresh extends a live credential, it does not revive a dead one).
+   * Moves a tracked socket to a refreshed credential (a token) of the same subject: new token id, new expiry. Returns
+   * `false` when the socket is no longer tracked, or when its current token expired before the refresh completed (then
+   * the socket is closed as expired: a refresh extends a live credential, it does not revive a dead one).
    */
   renew (connection: Connection, identity: Identity): boolean {
     if (!connection.tracked) return false
@@ -202,7 +209,8 @@ export class Connections {
     }
     connection.bucket = Math.ceil(expiresAt / EXPIRY_TICK_MS)
     addTo(this.#byBucket, connection.bucket, connection)
-    if (connection.noticeMs > 0 && this.#onExpiring !== undefined && connection.noticed !== credentialKey(connection.identity)) {
+    const told = connection.noticed === credentialKey(connection.identity)
+    if (connection.noticeMs > 0 && this.#onExpiring !== undefined && !told) {
       // The notice rides the same sweep, at most half the remaining life before expiry: a token that lives less than
       // the notice window is told halfway, not at once (and not again right after every refresh). One already due
       // goes out on the next tick, after the app's handler has run (its welcome first), and never into a bucket the
