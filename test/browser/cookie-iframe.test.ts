@@ -11,8 +11,8 @@ import type { BrowserContext, Page } from 'playwright-core'
 import wsBearer from '@wsauth/ws-bearer'
 import cookieIframe from '@wsauth/cookie-iframe'
 import { launchChromium } from '../helpers/browser.ts'
+import { SECRET } from '../helpers/jwt.ts'
 
-const JWT_SECRET = 'browser-test-jwt-secret-long-enough-for-hs256'
 const COOKIE_SECRET = 'browser-test-cookie-signing-key-000000000'
 
 /** What a page can do, defined by the page's own script below (plain JavaScript: it runs in the browser). */
@@ -132,7 +132,7 @@ async function websocketServer (t: Test, appOrigin: string): Promise<{ app: Fast
       site: request.headers['sec-fetch-site'] as string | undefined,
     })
   })
-  await app.register(fastifyJwt, { secret: JWT_SECRET })
+  await app.register(fastifyJwt, { secret: SECRET })
   await app.register(fastifyWebsocket)
   await app.register(wsBearer, { origins: [appOrigin], mode: 'close' })
   await app.register(cookieIframe, { secret: COOKIE_SECRET })

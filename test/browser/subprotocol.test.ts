@@ -5,9 +5,11 @@ import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import t from 'tap'
 import type { Page } from 'playwright-core'
-import { JUPYTER_MARKER, subprotocolsWithToken, tokenSubprotocol, type SubprotocolFormat } from '@wsauth/subprotocol-token'
+import subprotocolToken, { JUPYTER_MARKER, subprotocolsWithToken, tokenSubprotocol, type SubprotocolFormat } from '@wsauth/subprotocol-token'
 import { launchChromium } from '../helpers/browser.ts'
-import { FORMATS, build } from '../../packages/subprotocol-token/test/fixture.ts'
+import { build } from '../helpers/index.ts'
+
+const FORMATS: SubprotocolFormat[] = ['jupyter', 'kubernetes', 'wsauth']
 
 interface PageSocket {
   opened: boolean
@@ -53,6 +55,7 @@ const protocolModule = await readFile(createRequire(import.meta.url).resolve('@w
 
 t.test('headless Chromium offers a token as a subprotocol', async (t) => {
   const fx = await build(t, {
+    plugins: async (app) => { await app.register(subprotocolToken, { protocols: ['echo.v1'] }) },
     routes: (app) => {
       app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(PAGE))
       app.get('/protocol.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(protocolModule))
@@ -97,7 +100,7 @@ t.test('headless Chromium offers a token as a subprotocol', async (t) => {
 
   t.test('the page builds its offer with @wsauth/subprotocol-token/protocol: the same protocols as in Node', async (t) => {
     const awkward = 'jürgen ✓ 🔑 f(o)o a+b/c='
-    for (const format of ['jupyter', 'kubernetes', 'wsauth'] as SubprotocolFormat[]) {
+    for (const format of FORMATS) {
       const [awkwardOffer, jwtOffer] = await page.evaluate(async ([tokens, format]) => {
         const helpers = await import('/protocol.js' as string) as { subprotocolsWithToken (token: string, format: string, protocols: string[]): string[] }
         return tokens.map((token) => helpers.subprotocolsWithToken(token, format, ['echo.v1']))

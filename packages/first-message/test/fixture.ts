@@ -7,9 +7,9 @@ import fastifyWebsocket from '@fastify/websocket'
 import type { WebSocket } from 'ws'
 import wsBearer, { type WsAuthOptions } from '@wsauth/ws-bearer'
 import firstMessage, { type FirstMessageOptions } from '@wsauth/first-message'
-import { closed, nextMessage, opened } from '../../../test/helpers/ws.ts'
+import { SECRET, closed, nextMessage, opened } from '../../../test/helpers/index.ts'
 
-export const SECRET = 'wsauth-first-message-test-secret-long-enough'
+export { SECRET }
 
 export interface FixtureOptions {
   guard?: WsAuthOptions

@@ -9,9 +9,9 @@ import wsBearer, { type WsAuthOptions } from '@wsauth/ws-bearer'
 import subprotocolToken, {
   TOKEN_PREFIXES, tokenSubprotocol, type SubprotocolFormat, type SubprotocolTokenOptions,
 } from '@wsauth/subprotocol-token'
-import { closed, echoesThenCloses, handshakeRequest, nextMessage, opened } from '../../../test/helpers/ws.ts'
+import { SECRET, closed, echoesThenCloses, handshakeRequest, nextMessage, opened } from '../../../test/helpers/index.ts'
 
-export const SECRET = 'wsauth-test-secret-that-is-long-enough-for-hs256'
+export { SECRET }
 export const FORMATS: SubprotocolFormat[] = ['jupyter', 'kubernetes', 'wsauth']
 
 /** What a route's handler saw of the handshake, sent as the socket's first message on `/seen`. */

@@ -9,7 +9,7 @@ import { WsAuthError, encodeBasic, type Identity } from '@wsauth/core'
 import { closed, nextMessage, opened, rawHandshake, refused } from '../../../test/helpers/ws.ts'
 import {
   BASIC_CHALLENGE, CHALLENGE, INVALID_TOKEN_CHALLENGE, SECRET, assertRefused, basic, bearer, build, nowSeconds, stillServes,
-} from './fixture.ts'
+} from '../../../test/helpers/index.ts'
 
 const ORIGIN = 'http://localhost:8000'
 

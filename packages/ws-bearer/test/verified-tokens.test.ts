@@ -3,7 +3,7 @@
 import t from 'tap'
 import { VERIFIED_TOKENS_TTL_MS } from '@wsauth/ws-bearer'
 import { closed, nextMessage, opened, refused } from '../../../test/helpers/ws.ts'
-import { INVALID_TOKEN_CHALLENGE, SECRET, assertRefused, bearer, build, stillServes, type Fixture } from './fixture.ts'
+import { INVALID_TOKEN_CHALLENGE, SECRET, assertRefused, bearer, build, stillServes, type Fixture } from '../../../test/helpers/index.ts'
 
 /** Counts the app's @fastify/jwt verifications; the guard looks the method up on every call. */
 function countVerifications (fx: Fixture): () => number {
