@@ -7,9 +7,8 @@ import t from 'tap'
 import type { Page } from 'playwright-core'
 import subprotocolToken, { JUPYTER_MARKER, subprotocolsWithToken, tokenSubprotocol, type SubprotocolFormat } from '@wsauth/subprotocol-token'
 import { launchChromium } from '../helpers/browser.ts'
+import { FORMATS } from '@wsauth/subprotocol-token/protocol'
 import { build } from '../helpers/index.ts'
-
-const FORMATS: SubprotocolFormat[] = ['jupyter', 'kubernetes', 'wsauth']
 
 interface PageSocket {
   opened: boolean
