@@ -11,6 +11,9 @@ import { SECRET, closed, nextMessage, opened } from '../../../test/helpers/index
 
 export { SECRET }
 
+/** The first-message deadline of these apps: far above any delay of a busy machine. The deadline's own tests set theirs. */
+export const DEADLINE_MS = 60_000
+
 export interface FixtureOptions {
   guard?: WsAuthOptions
   firstMessage?: FirstMessageOptions
@@ -31,7 +34,8 @@ export interface Fixture {
 }
 
 /**
- * An app with @fastify/jwt, @fastify/websocket, the guard and @wsauth/first-message, and these routes, each of which
+ * An app with @fastify/jwt, @fastify/websocket, the guard and @wsauth/first-message (`timeoutMs: DEADLINE_MS` unless
+ * `options.firstMessage` says otherwise), and these routes, each of which
  * sends `Welcome <subject>!` and then echoes `You wrote: <text>`:
  * - `/fm`: first message, refresh on;
  * - `/fm-only`: first message, refresh off;
@@ -47,7 +51,7 @@ export async function build (t: Test, options: FixtureOptions = {}): Promise<Fix
   await app.register(fastifyJwt, { secret: SECRET })
   await app.register(fastifyWebsocket, options.serverMaxPayload === undefined ? {} : { options: { maxPayload: options.serverMaxPayload } })
   await app.register(wsBearer, options.guard ?? {})
-  await app.register(firstMessage, options.firstMessage ?? {})
+  await app.register(firstMessage, { timeoutMs: DEADLINE_MS, ...options.firstMessage })
 
   let handled = 0
   const received: string[] = []
