@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import t from 'tap'
 import type { Page } from 'playwright-core'
-import subprotocolToken, { JUPYTER_MARKER, subprotocolsWithToken, tokenSubprotocol, type SubprotocolFormat } from '@wsauth/subprotocol-token'
+import subprotocolToken, { JUPYTER_MARKER, subprotocolsWithToken, tokenSubprotocol } from '@wsauth/subprotocol-token'
 import { launchChromium } from '../helpers/browser.ts'
 import { FORMATS } from '@wsauth/subprotocol-token/protocol'
 import { build } from '../helpers/index.ts'
@@ -20,14 +20,15 @@ interface PageSocket {
 }
 
 // Plain JavaScript, run by the page: opens a socket, answers the welcome with `hi`, closes after the echo, and reports
-// everything the page saw. A socket that neither closes nor fails within 10 s is reported as it stands (close: null).
+// everything the page saw. A socket that neither closes nor fails within a minute (a bound for a broken run, far above
+// any delay of a busy machine) is reported as it stands (close: null).
 const PAGE = `<!doctype html>
 <title>subprotocol</title>
 <script>
 globalThis.connect = (url, protocols) => new Promise((resolve) => {
   const seen = { opened: false, protocol: null, messages: [], error: false, close: null }
   const ws = new WebSocket(url, protocols)
-  const bound = setTimeout(() => { ws.close(); resolve(seen) }, 10000)
+  const bound = setTimeout(() => { ws.close(); resolve(seen) }, 60000)
   ws.onopen = () => { seen.opened = true; seen.protocol = ws.protocol }
   ws.onerror = () => { seen.error = true }
   ws.onmessage = (event) => {

@@ -5,7 +5,8 @@
 //   (`plugins: async (app) => { await app.register(...) }`), and the routes `/ws` (welcome and echo), `/identity`,
 //   `/open` (outside the guard), `/close-mode`, on 127.0.0.1 and a free port, closed in teardown. `bearer`/`basic`
 //   build the handshake's Authorization header; `stillServes(t, fx)` proves a good handshake still gets in.
-// - jwt.ts: the secrets (SECRET, OTHER_SECRET) and `craftJwt` for any header, payload and key (or none).
+// - jwt.ts: the secrets (SECRET, OTHER_SECRET), `craftJwt` for any header, payload and key (or none), and
+//   `claimsOf` to read back what a token says (unverified).
 // - refusal.ts: `assertRefused` (status, WWW-Authenticate, body), `closedOnOpen` (close mode: code and reason, and
 //   that nothing leaked first), the challenge strings.
 // - ws.ts: a real `ws` client over TCP: `connect`, `opened`, `refused`, `nextMessage`, `closed`, `rawHandshake`,

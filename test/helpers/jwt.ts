@@ -20,3 +20,8 @@ export function craftJwt (header: Record<string, unknown>, payload: Record<strin
 export function nowSeconds (): number {
   return Math.floor(Date.now() / 1000)
 }
+
+/** The claims of a JWT, decoded without verifying: what a test signed, to compare `exp` and the like. */
+export function claimsOf<Claims = { sub: string, iat: number, exp: number, jti?: string }> (token: string): Claims {
+  return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as Claims
+}

@@ -7,7 +7,7 @@ import t, { type Test } from 'tap'
 import type { WebSocket } from 'ws'
 import { buildApp } from '../src/app.ts'
 import { configFromEnv } from '../src/config.ts'
-import { closed, nextMessage, opened, refused } from '../../../test/helpers/ws.ts'
+import { claimsOf, closed, nextMessage, opened, refused } from '../../../test/helpers/index.ts'
 
 const TOKEN_TTL_SECONDS = 600
 
@@ -40,7 +40,7 @@ async function start (t: Test): Promise<Running> {
       })
       const body = await response.json() as { access_token: string, expires_in: number }
       if (response.status !== 200 || body.expires_in !== TOKEN_TTL_SECONDS) throw new Error(`login: ${response.status} ${JSON.stringify(body)}`)
-      const claims = JSON.parse(Buffer.from(body.access_token.split('.')[1]!, 'base64url').toString()) as { iat: number, exp: number }
+      const claims = claimsOf(body.access_token)
       if (claims.exp - claims.iat !== TOKEN_TTL_SECONDS) throw new Error('the token does not live TOKEN_TTL_SECONDS')
       return { accessToken: body.access_token, expiresAt: claims.exp * 1000 }
     },

@@ -7,9 +7,9 @@ import fastifyWebsocket from '@fastify/websocket'
 import type { WebSocket } from 'ws'
 import wsBearer, { type WsAuthOptions } from '@wsauth/ws-bearer'
 import firstMessage, { type FirstMessageOptions } from '@wsauth/first-message'
-import { SECRET, closed, nextMessage, opened } from '../../../test/helpers/index.ts'
+import { SECRET, claimsOf, closed, nextMessage, opened } from '../../../test/helpers/index.ts'
 
-export { SECRET }
+export { SECRET, claimsOf }
 
 /** The first-message deadline of these apps: far above any delay of a busy machine. The deadline's own tests set theirs. */
 export const DEADLINE_MS = 60_000
@@ -97,10 +97,6 @@ export function authMessage (token: string): string {
 
 export function refreshMessage (token: string): string {
   return JSON.stringify({ type: 'auth.refresh', token })
-}
-
-export function claimsOf (token: string): { sub: string, exp: number, jti?: string } {
-  return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { sub: string, exp: number, jti?: string }
 }
 
 /** Parses a protocol message the server sent. */
