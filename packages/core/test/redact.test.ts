@@ -98,7 +98,7 @@ t.test('redactQueryInText: every URL in a message or a JSON log line', async (t)
   t.equal(redactQueryInText('{"msg":"GET:/nope?x=\\\\"},"token=abc"'), '{"msg":"GET:/nope?x=\\\\"},"token=abc"',
     'an escaped backslash is not an escaped quote: the string ends there')
   t.equal(redactQueryInText('{"path":"http://u:p\\"w@h/ws"}'), '{"path":"http://[redacted]@h/ws"}', 'user info in text')
-  t.equal(redactQueryInText(`token ${JWT} leaked`), `token [redacted] leaked`, 'a bare JWT in a message')
+  t.equal(redactQueryInText(`token ${JWT} leaked`), 'token [redacted] leaked', 'a bare JWT in a message')
   t.equal(redactQueryInText('no query here'), 'no query here')
   t.equal(redactQueryInText('what? token expired'), 'what? token expired', 'a ? that starts no URL')
   t.equal(redactQueryInText('/x?k=1', ['k']), '/x?[redacted]', 'extra names')
