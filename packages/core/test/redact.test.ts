@@ -99,6 +99,7 @@ t.test('redactQueryInText: every URL in a message or a JSON log line', async (t)
     'an escaped backslash is not an escaped quote: the string ends there')
   t.equal(redactQueryInText('{"path":"http://u:p\\"w@h/ws"}'), '{"path":"http://[redacted]@h/ws"}', 'user info in text')
   t.equal(redactQueryInText(`token ${JWT} leaked`), 'token [redacted] leaked', 'a bare JWT in a message')
+  t.equal(redactQueryInText('an eyJ run with no dot, and /x?room=1'), 'an eyJ run with no dot, and /x?room=1', 'not a JWT')
   t.equal(redactQueryInText('no query here'), 'no query here')
   t.equal(redactQueryInText('what? token expired'), 'what? token expired', 'a ? that starts no URL')
   t.equal(redactQueryInText('/x?k=1', ['k']), '/x?[redacted]', 'extra names')
@@ -122,4 +123,15 @@ t.test('redactingLoggerOptions: every written line is redacted, Buffers included
     '{"err":{"rawPacket":"[redacted]","message":"Parse Error"}}\n')
   t.equal(streamWrite('{"msg":"request completed","responseTime":1.5}\n'), '{"msg":"request completed","responseTime":1.5}\n')
   t.equal(redactingLoggerOptions().hooks.streamWrite('{"msg":"Route GET:/x?token=1 not found"}'), '{"msg":"Route GET:/x?[redacted] not found"}')
+})
+
+t.test('linear in the length of the input: a 1 MiB URL of `eyJ`s, escapes or quotes is redacted at once', async (t) => {
+  // Each `eyJ` here starts a would-be JWT; a pattern that rescanned the run from each of them took 1.4 s for 16 KiB and
+  // would not finish this test. No time is measured: a quadratic version simply never gets to the assertions.
+  const size = 1024 * 1024
+  t.equal(redactQuery(`/ws/${'eyJ'.repeat(size / 3)}`), `/ws/${'eyJ'.repeat(size / 3)}`, 'a path of eyJs')
+  t.equal(redactQuery(`/ws?${'eyJ'.repeat(size / 3)}.x`), '/ws?[redacted]', 'a query of eyJs, then a JWT\'s dot')
+  t.equal(redactQueryInText(`"${'eyJ'.repeat(size / 3)}"`), `"${'eyJ'.repeat(size / 3)}"`, 'in text')
+  t.equal(redactQuery(`/ws?x=${'%25'.repeat(size / 3)}`), `/ws?x=${'%25'.repeat(size / 3)}`, 'escapes')
+  t.equal(redactQueryInText(`"/ws?x=${'\\"'.repeat(size / 2)}token"`), '"/ws?[redacted]"', 'escaped quotes')
 })
