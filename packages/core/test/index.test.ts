@@ -10,6 +10,7 @@ t.test('the public API, exactly', async (t) => {
     'OptionsReader',
     'OriginAllowlist',
     'REDACTED',
+    'RETRY_AFTER_REASON',
     'WsAuthError',
     'WsAuthOptionsError',
     'basicChallenge',
