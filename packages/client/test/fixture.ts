@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import fastifyJwt from '@fastify/jwt'
 import fastifyWebsocket from '@fastify/websocket'
 import type { WebSocket } from 'ws'
@@ -24,7 +24,8 @@ export interface ServerOptions {
   guard?: WsAuthOptions
   /**
    * What `GET /.well-known/wsauth` answers: the document of the routes below (default), another value as JSON, a
-   * string as is, `'hang'` for never, or `null` for no such route (404). The guard will serve its own (issue 10 §1).
+   * string as is, `'hang'` for never, a route handler of its own, or `null` for no such route (404). The guard will
+   * serve its own (issue 10 §1).
    */
   discovery?: unknown
   /** Added to the guard's clock, in ms: moves the server's idea of now (expiry, `auth.expiring`) without waiting. */
@@ -98,7 +99,9 @@ export async function startServer (t: Teardown, options: ServerOptions = {}): Pr
     if (request.headers.upgrade === 'websocket') handshakes++
   })
   const discovery = options.discovery === undefined ? fixtureDiscovery() : options.discovery
-  if (discovery !== null) {
+  if (typeof discovery === 'function') {
+    app.get('/.well-known/wsauth', discovery as (request: FastifyRequest, reply: FastifyReply) => void)
+  } else if (discovery !== null) {
     app.get('/.well-known/wsauth', (_request, reply) => {
       if (discovery === 'hang') return
       reply.header('cache-control', 'no-cache').header('access-control-allow-origin', '*')
