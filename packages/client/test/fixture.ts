@@ -8,10 +8,12 @@ import { WsAuthError, type DiscoveryDocument, type DiscoveryRoute, type Identity
 import wsBearer, { type WsAuthOptions } from '@wsauth/ws-bearer'
 import subprotocolToken from '@wsauth/subprotocol-token'
 import firstMessage, { DEFAULT_MESSAGE_NAMES } from '@wsauth/first-message'
+import cookieIframe from '@wsauth/cookie-iframe'
 import type { Timers, TokenReason } from '@wsauth/client'
 import { discoveryCloseCodes } from '../../../test/helpers/discovery.ts'
 
 export const SECRET = 'wsauth-client-test-secret-long-enough-for-hs256'
+const COOKIE_SECRET = 'wsauth-client-test-cookie-secret-long-enough'
 export const TOKEN_TTL_SECONDS = 600
 export const EXPIRING_NOTICE_MS = 30_000
 
@@ -30,6 +32,11 @@ export interface ServerOptions {
   discovery?: unknown
   /** Added to the guard's clock, in ms: moves the server's idea of now (expiry, `auth.expiring`) without waiting. */
   skewMs?: number
+  /**
+   * For pages: every route in close mode (a page sees close codes, never HTTP statuses), the Origin allowlist,
+   * @wsauth/cookie-iframe at `/ws-auth`, and `GET /mint?sub=<subject>` answering a fresh token to any origin.
+   */
+  browser?: { origins: string[] }
 }
 
 export interface Server {
@@ -53,21 +60,27 @@ const TRANSPORTS = { bearer: {}, query: { param: 'token' }, subprotocol: { forma
 const route = (path: string, mode: 'http' | 'close', protocols: string[], firstMessage: boolean, refresh: boolean): DiscoveryRoute =>
   ({ path, mode, protocols, firstMessage, refresh, transports: TRANSPORTS })
 
-/** The discovery document of the routes `startServer` registers, as the guard will describe them. */
-export function fixtureDiscovery (): DiscoveryDocument {
+/**
+ * The discovery document of the routes `startServer` registers, as the guard will describe them; with `browser`, all
+ * in close mode and with the cookie transport.
+ */
+export function fixtureDiscovery (browser = false): DiscoveryDocument {
+  const routes = [
+    route('/ws', 'http', ['echo.v1'], false, true),
+    route('/plain', 'http', ['echo.v1'], false, false),
+    route('/fm', 'http', [], true, true),
+    route('/close', 'close', ['echo.v1'], false, true),
+    route('/rooms/:room', 'http', ['echo.v1'], false, false),
+    route('/quiet', 'close', ['echo.v1'], false, false),
+  ]
   return {
     wsauth: 1,
-    endpoints: {},
     inBand: { timeoutMs: 5000, maxPayload: 4096, expiringNoticeMs: EXPIRING_NOTICE_MS, messages: { ...DEFAULT_MESSAGE_NAMES } },
     closeCodes: discoveryCloseCodes(),
-    routes: [
-      route('/ws', 'http', ['echo.v1'], false, true),
-      route('/plain', 'http', ['echo.v1'], false, false),
-      route('/fm', 'http', [], true, true),
-      route('/close', 'close', ['echo.v1'], false, true),
-      route('/rooms/:room', 'http', ['echo.v1'], false, false),
-      route('/quiet', 'close', ['echo.v1'], false, false),
-    ],
+    endpoints: browser ? { cookie: '/ws-auth' } : {},
+    routes: browser
+      ? routes.map((entry) => ({ ...entry, mode: 'close' as const, transports: { ...TRANSPORTS, cookie: { endpoint: '/ws-auth' } } }))
+      : routes,
   }
 }
 
@@ -89,16 +102,24 @@ export async function startServer (t: Teardown, options: ServerOptions = {}): Pr
   const app = Fastify({ logger: false })
   await app.register(fastifyJwt, { secret: SECRET })
   await app.register(fastifyWebsocket)
-  await app.register(wsBearer, { query: true, authorize, clock, ...options.guard })
+  const browser = options.browser
+  await app.register(wsBearer, { query: true, authorize, clock, ...(browser && { origins: browser.origins }), ...options.guard })
   await app.register(subprotocolToken)
   await app.register(firstMessage, { expiringNoticeMs: EXPIRING_NOTICE_MS })
+  if (browser !== undefined) {
+    await app.register(cookieIframe, { secret: COOKIE_SECRET })
+    app.get('/mint', async (request, reply) => reply.header('access-control-allow-origin', '*')
+      .send(sign((request.query as { sub: string }).sub)))
+  }
 
+  const jwt = (app as unknown as { jwt: { sign (payload: object): string } }).jwt
+  const sign = (sub: string): string => jwt.sign({ sub, jti: randomUUID(), exp: Math.floor(clock() / 1000) + TOKEN_TTL_SECONDS })
   let handshakes = 0
   const received: string[] = []
   app.addHook('onRequest', async (request) => {
     if (request.headers.upgrade === 'websocket') handshakes++
   })
-  const discovery = options.discovery === undefined ? fixtureDiscovery() : options.discovery
+  const discovery = options.discovery === undefined ? fixtureDiscovery(browser !== undefined) : options.discovery
   if (typeof discovery === 'function') {
     app.get('/.well-known/wsauth', discovery as (request: FastifyRequest, reply: FastifyReply) => void)
   } else if (discovery !== null) {
@@ -117,7 +138,7 @@ export async function startServer (t: Teardown, options: ServerOptions = {}): Pr
       socket.send(`You wrote: ${String(data)}`)
     })
   }
-  for (const { path, mode, protocols, firstMessage, refresh } of fixtureDiscovery().routes) {
+  for (const { path, mode, protocols, firstMessage, refresh } of fixtureDiscovery(browser !== undefined).routes) {
     app.get(path, { websocket: true, config: { wsAuth: { mode, protocols, firstMessage, refresh } } }, welcomeAndEcho(path))
   }
 
@@ -130,12 +151,11 @@ export async function startServer (t: Teardown, options: ServerOptions = {}): Pr
     await app.close()
   }
   t.teardown(close)
-  const jwt = (app as unknown as { jwt: { sign (payload: object): string } }).jwt
   return {
     app,
     port,
     url: (path) => `ws://127.0.0.1:${port}${path}`,
-    sign: (sub) => jwt.sign({ sub, jti: randomUUID(), exp: Math.floor(clock() / 1000) + TOKEN_TTL_SECONDS }),
+    sign,
     skew: (ms) => { skewMs += ms },
     get handshakes () { return handshakes },
     received,

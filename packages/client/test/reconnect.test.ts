@@ -1,6 +1,7 @@
 // What the client does when a socket closes, against real wsauth servers over TCP. Every wait of the client's own
 // (backoff, stability) runs on ManualTimers, fired by the test: no assertion depends on the wall clock.
 import t from 'tap'
+import type { DiscoveryDocument } from '@wsauth/core'
 import WebSocket from 'ws'
 import { connect, type WsAuthClient, type WsAuthCloseEvent, type WsAuthErrorEvent } from '@wsauth/client'
 import { ManualTimers, messages, nextEvent, reaches, startServer, tokenSource } from './fixture.ts'
@@ -177,7 +178,7 @@ t.test('a socket that cannot connect is reported with its URL', async (t) => {
   const server = await startServer(t)
   const timers = new ManualTimers()
   // Discovery answers; the socket's own port is another, where nothing listens.
-  const document = await (await fetch(`http://127.0.0.1:${server.port}/.well-known/wsauth`)).json()
+  const document = await (await fetch(`http://127.0.0.1:${server.port}/.well-known/wsauth`)).json() as DiscoveryDocument
   const client = connect('ws://127.0.0.1:1/ws', { ...tokenSource(server), WebSocket, timers, discovery: document })
   const error = await nextEvent<WsAuthErrorEvent>(client, 'error')
   t.match(error.error, { code: 'connect', message: 'ws://127.0.0.1:1/ws: could not connect' })
