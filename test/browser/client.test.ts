@@ -136,7 +136,7 @@ t.test('the bundled client in headless Chromium', async (t) => {
     for (const [name, path, listed, forced, transport] of cases) {
       document = listed
       const id = await harness<number>(page, 'start', path, 'alice', forced)
-      await until(page, id, "seen.messages.length === 1")
+      await until(page, id, 'seen.messages.length === 1')
       await harness(page, 'send', id, 'hi')
       const seen = await until(page, id, 'seen.messages.length === 2')
       t.equal(seen.transport, transport, name)

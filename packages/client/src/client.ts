@@ -408,7 +408,10 @@ export class WsAuthClient extends EventTarget {
 
   #message (data: unknown): void {
     const inBand = this.#inBandMessage(data)
-    if (inBand?.type === 'expiring') return void this.#refresh()
+    if (inBand?.type === 'expiring') {
+      this.#refresh()
+      return
+    }
     if (inBand?.type === 'ok') {
       this.#expiresAt = typeof inBand.expiresAt === 'number' ? inBand.expiresAt : null
       this.#refreshing = false
@@ -481,7 +484,8 @@ export class WsAuthClient extends EventTarget {
     if (action === 'end') return this.#finish('server', code, serverReason)
     if (action === 'unauthorized' && !this.#retriedUnauthorized) {
       this.#retriedUnauthorized = true
-      return void this.#connect('unauthorized')
+      this.#connect('unauthorized')
+      return
     }
     const { baseMs = 500, capMs = 30_000, attempts = Infinity } = this.#options.backoff ?? {}
     if (++this.#failures > attempts) return this.#finish('gave-up', code, serverReason)

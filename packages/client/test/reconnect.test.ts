@@ -65,7 +65,10 @@ t.test('4401 twice in a row: the second waits for the backoff', async (t) => {
   const source = tokenSource(server)
   // The first token is good; every later one is refused (HTTP 401, which Node sees as 4401).
   const client = connect(server.url('/ws'), {
-    WebSocket, timers, random: () => 0.5, backoff: { baseMs: 1000, stableMs: STABLE_MS },
+    WebSocket,
+    timers,
+    random: () => 0.5,
+    backoff: { baseMs: 1000, stableMs: STABLE_MS },
     getToken: async (context) => source.tokens.length === 0 ? source.getToken(context) : 'not-a-jwt',
   })
   t.teardown(() => client.close())
@@ -111,8 +114,12 @@ t.test('backoff: full jitter under an exponential bound, capped, reset after a s
   const timers = new ManualTimers()
   const randoms = [0.25, 0.5, 1, 1, 0.1]
   const client = connect(server.url('/ws'), {
-    ...tokenSource(server), WebSocket, timers, random: () => randoms.shift() ?? 1,
-    backoff: { baseMs: 1000, capMs: 3000, attempts: 6, stableMs: STABLE_MS }, requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    ...tokenSource(server),
+    WebSocket,
+    timers,
+    random: () => randoms.shift() ?? 1,
+    backoff: { baseMs: 1000, capMs: 3000, attempts: 6, stableMs: STABLE_MS },
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
   })
   t.teardown(() => client.close())
   await reaches(client, 'open')
@@ -191,7 +198,10 @@ t.test('getToken resolving null stops the client; throwing is retried', async (t
   const timers = new ManualTimers()
   let calls = 0
   const client = connect(server.url('/ws'), {
-    WebSocket, timers, random: () => 1, backoff: { baseMs: 100 },
+    WebSocket,
+    timers,
+    random: () => 1,
+    backoff: { baseMs: 100 },
     getToken: async () => {
       calls++
       if (calls === 1) throw new Error('token endpoint down')

@@ -75,14 +75,22 @@ t.test('readDiscovery and findRoute', async (t) => {
 t.test('transport order', async (t) => {
   const document = fixtureDiscovery()
   const all: DiscoveryRoute = {
-    path: '/all', mode: 'close', protocols: ['echo.v1'], firstMessage: true, refresh: true,
+    path: '/all',
+    mode: 'close',
+    protocols: ['echo.v1'],
+    firstMessage: true,
+    refresh: true,
     transports: {
-      bearer: {}, query: { param: 'token' }, subprotocol: { formats: ['jupyter', 'kubernetes', 'wsauth'] },
-      cookie: { endpoint: '/ws-auth' }, ticket: { endpoint: '/ws-ticket', param: 'ticket', subprotocolPrefix: 'wsauth.ticket.' },
+      bearer: {},
+      query: { param: 'token' },
+      subprotocol: { formats: ['jupyter', 'kubernetes', 'wsauth'] },
+      cookie: { endpoint: '/ws-auth' },
+      ticket: { endpoint: '/ws-ticket', param: 'ticket', subprotocolPrefix: 'wsauth.ticket.' },
     },
   }
   const without = (...names: string[]): DiscoveryRoute => ({
-    ...all, firstMessage: !names.includes('first-message'),
+    ...all,
+    firstMessage: !names.includes('first-message'),
     transports: Object.fromEntries(Object.entries(all.transports).filter(([name]) => !names.includes(name))),
   })
   const page = { headers: false, page: true }
