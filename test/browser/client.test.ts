@@ -5,16 +5,14 @@
 import { execFileSync } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
-import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import Fastify from 'fastify'
 import type { Page } from 'playwright-core'
 import type { DiscoveryDocument, DiscoveryTransports } from '@wsauth/core'
-import { CHANNELS } from '@wsauth/ws-bearer'
 import { launchChromium } from '../helpers/browser.ts'
 import { closed, opened } from '../helpers/ws.ts'
-import { EXPIRING_NOTICE_MS, TOKEN_TTL_SECONDS, fixtureDiscovery, startServer } from '../../packages/client/test/fixture.ts'
+import { EXPIRING_NOTICE_MS, TOKEN_TTL_SECONDS, fixtureDiscovery, refreshed, startServer } from '../../packages/client/test/fixture.ts'
 
 // The bundle exactly as the package builds and exports it (`@wsauth/client/browser`).
 const bundleScript = fileURLToPath(new URL('../../packages/client/scripts/bundle.mjs', import.meta.url))
@@ -87,16 +85,6 @@ async function harness<T> (page: Page, method: string, ...args: unknown[]): Prom
 
 /** Waits in the page until `predicate` (JavaScript over `seen`) holds; every wait ends on an event, not a clock. */
 const until = (page: Page, id: number, predicate: string): Promise<Seen> => harness<Seen>(page, 'until', id, predicate)
-
-function refreshed (): Promise<void> {
-  return new Promise((resolve) => {
-    const onRefreshed = (): void => {
-      unsubscribe(CHANNELS.refreshed, onRefreshed)
-      resolve()
-    }
-    subscribe(CHANNELS.refreshed, onRefreshed)
-  })
-}
 
 t.test('the bundled client in headless Chromium', async (t) => {
   const pages = Fastify({ logger: false })

@@ -4,11 +4,9 @@ import t from 'tap'
 import WebSocket from 'ws'
 import { connect, type WsAuthClient, type WsAuthCloseEvent, type WsAuthErrorEvent } from '@wsauth/client'
 import {
-  EXPIRING_NOTICE_MS, ManualTimers, TOKEN_TTL_SECONDS, fixtureDiscovery, messages, nextEvent, reaches, startServer, tokenSource,
+  EXPIRING_NOTICE_MS, ManualTimers, TOKEN_TTL_SECONDS, fixtureDiscovery, messages, nextEvent, reaches, refreshed, startServer, tokenSource,
   type Server,
 } from './fixture.ts'
-import { subscribe, unsubscribe } from 'node:diagnostics_channel'
-import { CHANNELS } from '@wsauth/ws-bearer'
 import { closed, opened } from '../../../test/helpers/ws.ts'
 
 const TTL_MS = TOKEN_TTL_SECONDS * 1000
@@ -28,17 +26,6 @@ async function canary (server: Server): Promise<() => Promise<{ code: number, re
   const { socket } = await opened(server.url('/plain'), { headers: { authorization: `Bearer ${server.sign('canary')}` } })
   const done = closed(socket)
   return () => done
-}
-
-/** Resolves once the guard has refreshed a live socket's credential (its `wsauth:refreshed` diagnostics event). */
-function refreshed (): Promise<void> {
-  return new Promise((resolve) => {
-    const onRefreshed = (): void => {
-      unsubscribe(CHANNELS.refreshed, onRefreshed)
-      resolve()
-    }
-    subscribe(CHANNELS.refreshed, onRefreshed)
-  })
 }
 
 t.test('refresh on: auth.expiring → a fresh token → auth.refresh on the same socket; the app sees none of it', async (t) => {

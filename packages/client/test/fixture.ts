@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto'
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import type { AddressInfo } from 'node:net'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import fastifyJwt from '@fastify/jwt'
 import fastifyWebsocket from '@fastify/websocket'
 import type { WebSocket } from 'ws'
 import { WsAuthError, type DiscoveryDocument, type DiscoveryRoute, type Identity } from '@wsauth/core'
-import wsBearer, { type WsAuthOptions } from '@wsauth/ws-bearer'
+import wsBearer, { CHANNELS, type WsAuthOptions } from '@wsauth/ws-bearer'
 import subprotocolToken from '@wsauth/subprotocol-token'
 import firstMessage, { DEFAULT_MESSAGE_NAMES } from '@wsauth/first-message'
 import cookieIframe from '@wsauth/cookie-iframe'
@@ -247,5 +248,16 @@ export function messages (client: EventTarget, count: number): Promise<unknown[]
       resolve(seen)
     }
     client.addEventListener('message', listener)
+  })
+}
+
+/** Resolves once the guard has refreshed a live socket's credential (its `wsauth:refreshed` diagnostics event). */
+export function refreshed (): Promise<void> {
+  return new Promise((resolve) => {
+    const onRefreshed = (): void => {
+      unsubscribe(CHANNELS.refreshed, onRefreshed)
+      resolve()
+    }
+    subscribe(CHANNELS.refreshed, onRefreshed)
   })
 }

@@ -36,13 +36,22 @@ export interface DiscoveryInBand {
   messages: DiscoveryMessageNames
 }
 
-/** The in-band vocabulary (@wsauth/first-message's `MessageNames`). */
+/**
+ * The in-band protocol's vocabulary (@wsauth/first-message's `MessageNames`): which key holds a message's type, which
+ * holds the token, and the type values.
+ */
 export interface DiscoveryMessageNames {
+  /** Default `type`. */
   typeKey: string
+  /** Default `token`. */
   tokenKey: string
+  /** Client → server, the first message: default `auth`. */
   auth: string
+  /** Client → server, on a live socket: default `auth.refresh`. */
   refresh: string
+  /** Server → client, after a successful auth or refresh: default `auth.ok`. */
   ok: string
+  /** Server → client, before the credential expires: default `auth.expiring`. */
   expiring: string
 }
 
