@@ -5,10 +5,11 @@ import fastifyJwt from '@fastify/jwt'
 import websocket from '@fastify/websocket'
 import wsBearer, { type WsAuthOptions } from '@wsauth/ws-bearer'
 import passwordBearer, { MemoryUserStore, type PasswordBearerOptions, type ScryptParams } from '@wsauth/password-bearer'
+import { SECRET as JWT_SECRET } from '../../../test/helpers/jwt.ts'
 
 /** Cheap scrypt parameters for tests; the defaults are what production gets. */
 export const FAST_SCRYPT: ScryptParams = { N: 1024, r: 8, p: 1 }
-export const JWT_SECRET = 'a test secret, long enough for HS256 signatures'
+export { JWT_SECRET }
 export const ALICE = { username: 'alice', password: 'correct horse battery staple', scopes: ['chat:read', 'chat:write'] }
 
 /** The `t` a subtest callback receives. */
@@ -30,6 +31,8 @@ export interface ServerSetup {
   guard?: WsAuthOptions
   /** The plugin to register: a copy loaded with `t.mockImport`, for instance. */
   plugin?: typeof passwordBearer
+  /** Runs after the plugins are registered and before the server is ready: to add grants, routes. */
+  prepare?: (app: FastifyInstance) => void | Promise<void>
 }
 
 /**
@@ -55,6 +58,7 @@ export async function startServer (t: Test, options: Partial<PasswordBearerOptio
     socket.send(JSON.stringify({ subject: request.identity?.subject, scopes: request.identity?.scopes }))
     socket.on('message', (data) => socket.send(`echo: ${String(data)}`))
   })
+  await setup.prepare?.(app)
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.teardown(() => app.close())
   const { port } = app.server.address() as { port: number }
