@@ -22,6 +22,25 @@ function assertThrottled (t: Test, result: Answer, retryAfter: number): void {
   t.equal(result.headers.get('cache-control'), 'no-store')
 }
 
+/** A counter whose `attempt` throws while `down`, as a Redis counter does while Redis is. */
+function flakyCounter (): { counter: FailureCounter, down: boolean } {
+  const inner = new MemoryFailureCounter({ limit: 5, windowMs: WINDOW_MS })
+  const flaky = {
+    down: true,
+    counter: {
+      blockedFor: (key) => inner.blockedFor(key),
+      fail: (key) => inner.fail(key),
+      async attempt (key) {
+        if (flaky.down) throw new Error('redis is down')
+        return await inner.attempt(key)
+      },
+      forgive: (key) => inner.forgive(key),
+      reset: (key) => inner.reset(key),
+    } satisfies FailureCounter,
+  }
+  return flaky
+}
+
 t.test('per username: blocked after the limit, then served again once the window passes', async (t) => {
   const time = clock()
   const server = await startServer(t, {
@@ -113,24 +132,13 @@ t.test('a username over 256 characters: 400 invalid_request, before any throttle
 })
 
 t.test('a counter that fails: 503, and the server recovers with it', async (t) => {
-  let down = true
-  const inner = new MemoryFailureCounter({ limit: 5, windowMs: WINDOW_MS })
-  const flaky: FailureCounter = {
-    blockedFor: (key) => inner.blockedFor(key),
-    fail: (key) => inner.fail(key),
-    async attempt (key) {
-      if (down) throw new Error('redis is down')
-      return await inner.attempt(key)
-    },
-    forgive: (key) => inner.forgive(key),
-    reset: (key) => inner.reset(key),
-  }
-  const server = await startServer(t, { throttle: { ip: flaky } })
+  const flaky = flakyCounter()
+  const server = await startServer(t, { throttle: { ip: flaky.counter } })
   const result = await attempt(server, ALICE.username, ALICE.password)
   t.equal(result.status, 503)
   t.same(result.json, { error: 'temporarily_unavailable', error_description: 'try again later' })
   t.match(server.logs.join(''), 'redis is down', 'the cause is logged')
-  down = false
+  flaky.down = false
   await stillServes(t, server)
 })
 
@@ -220,24 +228,13 @@ t.test('failed refreshes sent in parallel cannot all slip past the throttle, and
 })
 
 t.test('a refresh counter that fails: 503, and the server recovers with it', async (t) => {
-  let down = true
-  const inner = new MemoryFailureCounter({ limit: 5, windowMs: WINDOW_MS })
-  const flaky: FailureCounter = {
-    blockedFor: (key) => inner.blockedFor(key),
-    fail: (key) => inner.fail(key),
-    async attempt (key) {
-      if (down) throw new Error('redis is down')
-      return await inner.attempt(key)
-    },
-    forgive: (key) => inner.forgive(key),
-    reset: (key) => inner.reset(key),
-  }
-  const server = await startServer(t, { throttle: { refreshIp: flaky } })
+  const flaky = flakyCounter()
+  const server = await startServer(t, { throttle: { refreshIp: flaky.counter } })
   const tokens = await login(server)
   const result = await refreshWith(server, tokens.refresh_token)
   t.equal(result.status, 503)
   t.same(result.json, { error: 'temporarily_unavailable', error_description: 'try again later' })
-  down = false
+  flaky.down = false
   t.equal((await refreshWith(server, tokens.refresh_token)).status, 200, 'the token was not spent')
   await stillServes(t, server)
 })
