@@ -2,7 +2,7 @@ import {
   MemoryFailureCounter, MemoryRefreshTokenStore, readOptions,
   type FailureCounter, type OptionsReader, type RefreshTokenStore,
 } from '@wsauth/core'
-import { ClientRegistry } from './clients.js'
+import { ClientRegistry, type ClientConfig } from './clients.js'
 import { DEFAULT_SCRYPT_PARAMS, scryptParamsProblem, type ScryptParams } from './password.js'
 import type { UserStore } from './users.js'
 
@@ -65,7 +65,7 @@ export function readSettings (options: unknown): Settings {
   if (tokenPath === revokePath) throw reader.error('revokePath', 'must differ from tokenPath')
   return {
     users,
-    clients: reader.has('clients') ? new ClientRegistry(reader.raw('clients') as []) : null,
+    clients: reader.has('clients') ? new ClientRegistry(reader.raw('clients') as ClientConfig[]) : null,
     accessTokenTtl: reader.integer('accessTokenTtl', 900),
     refreshTokenTtl: reader.integer('refreshTokenTtl', 14 * 24 * 60 * 60),
     // A family's record grows with this; a thousand is far past any client's need.
