@@ -1,6 +1,6 @@
 import t from 'tap'
 import { MemoryRefreshTokenStore, type RefreshTokenFamily } from '@wsauth/core'
-import { refreshTokenStoreConformance } from '../../../test/helpers/refresh-token-store.js'
+import { refreshTokenStoreConformance } from '../../../test/helpers/index.ts'
 
 t.test('the RefreshTokenStore contract', async (t) => {
   refreshTokenStoreConformance(t, () => new MemoryRefreshTokenStore())

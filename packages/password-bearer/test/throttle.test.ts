@@ -183,7 +183,7 @@ t.test('failed refreshes per IP: malformed, unknown and spent tokens count; bloc
 })
 
 t.test('successful refreshes, and a valid token refused for its scope, are not failures', async (t) => {
-  const server = await startServer(t, { throttle: { refreshIp: new MemoryFailureCounter({ limit: 2, windowMs: WINDOW_MS }) } })
+  const server = await startServer(t, { throttle: { refreshIp: new MemoryFailureCounter({ limit: 2, windowMs: WINDOW_MS, now: clock().now }) } })
   let tokens = await login(server)
   for (let i = 0; i < 6; i++) {
     t.equal((await refreshWith(server, tokens.refresh_token, { scope: 'admin' })).status, 400, 'invalid_scope')
@@ -198,8 +198,8 @@ t.test('failed refreshes per confidential client, across IPs; a public client is
   const server = await startServer(t, {
     clients: [{ id: 'backend', secret: 'backend secret' }, { id: 'web' }],
     throttle: {
-      refreshIp: new MemoryFailureCounter({ limit: 100, windowMs: WINDOW_MS }),
-      refreshClient: new MemoryFailureCounter({ limit: 2, windowMs: WINDOW_MS }),
+      refreshIp: new MemoryFailureCounter({ limit: 100, windowMs: WINDOW_MS, now: clock().now }),
+      refreshClient: new MemoryFailureCounter({ limit: 2, windowMs: WINDOW_MS, now: clock().now }),
     },
   }, { fastify: { trustProxy: true } })
   const backend = { client_id: 'backend', client_secret: 'backend secret' }
@@ -223,7 +223,7 @@ t.test('failed refreshes sent in parallel cannot all slip past the throttle, and
     rotate: (familyId, expectedHash, next) => inner.rotate(familyId, expectedHash, next),
     delete: (familyId) => inner.delete(familyId),
   }
-  const server = await startServer(t, { refreshTokens: counting, throttle: { refreshIp: new MemoryFailureCounter({ limit: 3, windowMs: WINDOW_MS }) } })
+  const server = await startServer(t, { refreshTokens: counting, throttle: { refreshIp: new MemoryFailureCounter({ limit: 3, windowMs: WINDOW_MS, now: clock().now }) } })
   const answers = await Promise.all(Array.from({ length: 20 }, () => refreshWith(server, UNKNOWN_FAMILY)))
   t.equal(answers.filter((answer) => answer.status === 400).length, 3, 'exactly the limit were looked at')
   t.equal(answers.filter((answer) => answer.status === 429).length, 17)
