@@ -7,6 +7,7 @@ t.test('the public API, exactly', async (t) => {
     'DEFAULT_MAX_CREDENTIAL_LENGTH',
     'MemoryDenyList',
     'MemoryFailureCounter',
+    'MemoryRefreshTokenStore',
     'OUTCOMES',
     'OptionsReader',
     'OriginAllowlist',
