@@ -11,7 +11,8 @@ export default plugin
 export { plugin as passwordBearer }
 export type { PasswordBearer, PasswordBearerOptions, ThrottleOptions, TokenResponse } from './options.js'
 export type { ClientConfig } from './clients.js'
-export type { OAuthErrorCode } from './errors.js'
+export { OAuthError, type OAuthErrorCode } from './errors.js'
+export type { GrantContext, GrantHandler, GrantResult } from './grants.js'
 export { DEFAULT_SCRYPT_PARAMS, hashPassword, verifyPassword, type ScryptParams } from './password.js'
 export { MemoryUserStore, type MemoryUserStoreOptions, type UserRecord, type UserStore } from './users.js'
 export { MemoryRefreshTokenStore, type IssuedAccessToken, type RefreshTokenRecord, type RefreshTokenStore } from './refresh-tokens.js'

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify'
 import type { FailureCounter } from '@wsauth/core'
 import type { IdentityInit } from '@wsauth/ws-bearer'
 import type { ClientConfig } from './clients.js'
+import type { GrantHandler } from './grants.js'
 import type { ScryptParams } from './password.js'
 import type { RefreshTokenStore } from './refresh-tokens.js'
 import type { UserStore } from './users.js'
@@ -62,6 +63,12 @@ export interface PasswordBearer {
    * (429 / 4429) when throttled.
    */
   authenticateUser (username: string, password: string, request: FastifyRequest): Promise<IdentityInit | null>
+  /**
+   * Adds a grant type to `POST /token`, before the server is ready. The handler says who signed in and with which
+   * scopes; the plugin issues the tokens in a new family, as for a password grant. The built-in `password` and
+   * `refresh_token` cannot be replaced, and a grant type is added once.
+   */
+  addGrant (grantType: string, handler: GrantHandler): void
   /** Revokes a refresh token's family and every access token issued in it, closing their sockets. `false`: unknown token. */
   revokeFamilyOf (refreshToken: string): Promise<boolean>
 }

@@ -6,6 +6,8 @@ import { MemoryFailureCounter, WsAuthError, basicChallenge, httpAnswer, toWsAuth
 import type {} from '@wsauth/ws-bearer'
 import { ClientRegistry } from './clients.js'
 import { OAuthError } from './errors.js'
+import { GrantRegistry, type GrantHandler } from './grants.js'
+import { loggedError } from './logged-error.js'
 import type { PasswordBearer, PasswordBearerOptions, TokenResponse } from './options.js'
 import { bodyParams, optionalParam, requiredParam, scopeParam, type Params } from './params.js'
 import { DEFAULT_SCRYPT_PARAMS, hashPassword, verifyPassword } from './password.js'
@@ -94,6 +96,8 @@ async function passwordBearer (fastify: FastifyInstance, options: PasswordBearer
   const jwt = jwtDecorator(fastify, options.jwtNamespace)
   // Computed once, from a password nobody knows, with the parameters real users' hashes have.
   const dummyHash = await hashPassword(randomBytes(32).toString('base64url'), options.scrypt ?? DEFAULT_SCRYPT_PARAMS)
+  const grants = new GrantRegistry()
+  fastify.addHook('onReady', async () => { grants.close() })
 
   async function issue (grant: Grant, accessScopes: string[], familyId: string): Promise<TokenResponse> {
     const now = Date.now()
@@ -206,6 +210,14 @@ async function passwordBearer (fastify: FastifyInstance, options: PasswordBearer
     return response
   }
 
+  async function extensionGrant (handler: GrantHandler, request: FastifyRequest, params: Params, clientId: string | null): Promise<TokenResponse> {
+    const { subject, scopes } = await handler({ params, request, clientId })
+    // A handler that answers with something else is a bug (a 500), not a client's doing.
+    if (typeof subject !== 'string' || subject === '') throw new TypeError('a grant handler must resolve a non-empty subject')
+    const granted = checkScopes(scopes, 'a grant handler\'s scopes')
+    return await issue({ subject, scopes: granted, clientId }, granted, randomUUID())
+  }
+
   async function revokeAccessToken (token: string, clientId: string | null): Promise<void> {
     let claims: Record<string, unknown>
     try {
@@ -227,7 +239,11 @@ async function passwordBearer (fastify: FastifyInstance, options: PasswordBearer
     let response: TokenResponse
     if (grantType === 'password') response = await passwordGrant(request, params, clientId)
     else if (grantType === 'refresh_token') response = await refreshGrant(params, clientId)
-    else throw new OAuthError('unsupported_grant_type', 'unsupported grant_type')
+    else {
+      const handler = grants.get(grantType)
+      if (handler === undefined) throw new OAuthError('unsupported_grant_type', 'unsupported grant_type')
+      response = await extensionGrant(handler, request, params, clientId)
+    }
     noStore(reply)
     return response
   }
@@ -262,7 +278,7 @@ async function passwordBearer (fastify: FastifyInstance, options: PasswordBearer
     if (wsAuthError.outcome === 'rate_limited') {
       request.log.info({ passwordBearer: { error: wsAuthError.outcome } }, 'token endpoint request refused')
     } else {
-      request.log.error({ err: wsAuthError.cause }, 'token endpoint failed: %s', wsAuthError.outcome)
+      request.log.error({ err: loggedError(wsAuthError.cause, request.body) }, 'token endpoint failed: %s', wsAuthError.outcome)
     }
     const answer = httpAnswer(wsAuthError, { realm })
     return reply.code(answer.status).headers(answer.headers).send(answer.body)
@@ -279,6 +295,9 @@ async function passwordBearer (fastify: FastifyInstance, options: PasswordBearer
     async authenticateUser (username, password, request) {
       const user = await checkPassword(username, password, request.ip)
       return user === null ? null : { subject: user.username, scopes: user.scopes ?? [], expiresAt: null, tokenId: null }
+    },
+    addGrant (grantType, handler) {
+      grants.add(grantType, handler)
     },
     async revokeFamilyOf (refreshToken) {
       const record = await fromStore(() => refreshTokens.find(hashRefreshToken(refreshToken)))

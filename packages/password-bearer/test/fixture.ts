@@ -30,6 +30,8 @@ export interface ServerSetup {
   guard?: WsAuthOptions
   /** The plugin to register: a copy loaded with `t.mockImport`, for instance. */
   plugin?: typeof passwordBearer
+  /** Runs after the plugins are registered and before the server is ready: to add grants, routes. */
+  prepare?: (app: FastifyInstance) => void | Promise<void>
 }
 
 /**
@@ -55,6 +57,7 @@ export async function startServer (t: Test, options: Partial<PasswordBearerOptio
     socket.send(JSON.stringify({ subject: request.identity?.subject, scopes: request.identity?.scopes }))
     socket.on('message', (data) => socket.send(`echo: ${String(data)}`))
   })
+  await setup.prepare?.(app)
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.teardown(() => app.close())
   const { port } = app.server.address() as { port: number }
