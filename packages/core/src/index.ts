@@ -15,4 +15,5 @@ export {
   MemoryDenyList, MemoryFailureCounter,
   type DenyList, type FailureCounter, type FailureCounterOptions, type Clock,
 } from './stores.js'
+export { MemorySingleUseStore, type SingleUseStore } from './single-use.js'
 export { OptionsReader, WsAuthOptionsError, readOptions, type IntegerOptions } from './options.js'
