@@ -42,7 +42,7 @@ export interface IdpSetup {
 }
 
 /** Rewrites the token endpoint's JSON answer: how a test plays a provider that misbehaves. */
-export type TokenResponseTamper = (body: Record<string, unknown>) => Record<string, unknown>
+export type TokenResponseTamper = (body: Record<string, unknown>) => Promise<Record<string, unknown>> | Record<string, unknown>
 
 export interface RunningIdp {
   issuer: string
@@ -51,6 +51,8 @@ export interface RunningIdp {
   keys: JWK[]
   /** Set to rewrite what its token endpoint answers; `null` (default) to leave it. */
   tamper: TokenResponseTamper | null
+  /** Set to make its JWKS endpoint answer 503 while everything else works. */
+  keysDown: boolean
   /** Stops answering: the port refuses connections. */
   stop (): Promise<void>
   /** Starts again on the same port (a new provider, its sessions gone), with other keys when given. */
@@ -74,9 +76,13 @@ export async function startIdp (t: Teardown, setup: IdpSetup = {}): Promise<Runn
   const mount = (keys: JWK[]): DevIdp => {
     const idp = createDevIdp({ issuer, clients, keys, apis: APIS })
     idp.provider.use(async (ctx, next) => {
+      if (running.keysDown && ctx.path === '/jwks') {
+        ctx.status = 503
+        return
+      }
       await next()
       if (running.tamper !== null && ctx.path === '/token' && ctx.status === 200) {
-        ctx.body = running.tamper(ctx.body as Record<string, unknown>)
+        ctx.body = await running.tamper(ctx.body as Record<string, unknown>)
       }
     })
     return idp
@@ -87,6 +93,7 @@ export async function startIdp (t: Teardown, setup: IdpSetup = {}): Promise<Runn
     jwksUri: `${issuer}/jwks`,
     keys: setup.keys ?? signingKeys(),
     tamper: null,
+    keysDown: false,
     async stop () {
       if (!server.listening) return
       server.closeAllConnections()

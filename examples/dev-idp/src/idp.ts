@@ -137,7 +137,8 @@ export function createDevIdp (options: DevIdpOptions): DevIdp {
     },
   }
   const provider = new Provider(options.issuer, configuration)
-  const providerListener = provider.callback()
+  // Composed at the first request, so that middleware added with `provider.use` after this function is included.
+  let providerListener: ReturnType<typeof provider.callback> | null = null
 
   async function interaction (request: IncomingMessage, response: ServerResponse, step: string | undefined): Promise<void> {
     const details = await provider.interactionDetails(request, response)
@@ -194,6 +195,7 @@ export function createDevIdp (options: DevIdpOptions): DevIdp {
   function listener (request: IncomingMessage, response: ServerResponse): void {
     const match = /^\/interaction\/([^/?]+)(?:\/([a-z]+))?(?:\?|$)/.exec(request.url ?? '')
     if (match === null) {
+      providerListener ??= provider.callback()
       providerListener(request, response)
       return
     }

@@ -29,6 +29,8 @@ export interface App {
   clock: TestClock
   /** Every log line, at every level. */
   logs: string[]
+  /** Resolves with the first log line (so far or to come) that matches. */
+  logged (pattern: RegExp): Promise<string>
 }
 
 /**
@@ -37,12 +39,22 @@ export interface App {
  */
 export async function startApp (t: Test, issuer: string, options: Partial<OAuth2LoginOptions> = {}): Promise<App> {
   const logs: string[] = []
+  const waiting: Array<{ pattern: RegExp, resolve: (line: string) => void }> = []
   const stream = new Writable({
     write (chunk: Buffer, _encoding, done) {
-      logs.push(String(chunk))
+      const line = String(chunk)
+      logs.push(line)
+      for (const waiter of waiting.filter(({ pattern }) => pattern.test(line))) {
+        waiting.splice(waiting.indexOf(waiter), 1)
+        waiter.resolve(line)
+      }
       done()
     },
   })
+  const logged = (pattern: RegExp): Promise<string> => {
+    const line = logs.find((logLine) => pattern.test(logLine))
+    return line === undefined ? new Promise((resolve) => waiting.push({ pattern, resolve })) : Promise.resolve(line)
+  }
   const clock = new TestClock()
   const users = new MemoryUserStore({ scrypt: { N: 1024, r: 8, p: 1 } })
   await users.add(JOHN.username, JOHN.password, { scopes: ['chat'] })
@@ -62,7 +74,7 @@ export async function startApp (t: Test, issuer: string, options: Partial<OAuth2
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.teardown(() => app.close())
   const { port } = app.server.address() as { port: number }
-  return { app, base: `http://127.0.0.1:${port}`, clock, logs }
+  return { app, base: `http://127.0.0.1:${port}`, clock, logs, logged }
 }
 
 export interface Answer { status: number, headers: Headers, json: any, text: string }
