@@ -36,6 +36,8 @@ export class RemoteKeySet {
   #fetchedAt = -Infinity
   #attemptedAt = -Infinity
   #fetching: Promise<void> | null = null
+  // The last fetch's failure; `null` once one succeeds.
+  #failure: UpstreamError | null = null
 
   constructor (url: string, options: RemoteKeySetOptions = {}) {
     this.url = url
@@ -48,8 +50,8 @@ export class RemoteKeySet {
 
   /**
    * jose's key lookup (pass it to `jwtVerify`). Rejects with an `UpstreamError` when no key set could ever be fetched,
-   * or when the token's `kid` is unknown and fetching again failed; with jose's `JWKSNoMatchingKey` when the fresh set
-   * has no such key.
+   * or when the token's `kid` is unknown and the last fetch failed (the key may be new: the provider cannot say); with
+   * jose's `JWKSNoMatchingKey` when the set, fetched within the cooldown, has no such key.
    */
   readonly getKey = async (header: JWSHeaderParameters, token: FlattenedJWSInput): ReturnType<LocalKeySet> => {
     if (this.#keys === null) {
@@ -60,7 +62,8 @@ export class RemoteKeySet {
     try {
       return await this.#keys!(header, token)
     } catch (error) {
-      if (!(error instanceof errors.JWKSNoMatchingKey) || this.#coolingDown()) throw error
+      if (!(error instanceof errors.JWKSNoMatchingKey)) throw error
+      if (this.#coolingDown()) throw this.#failure ?? error
     }
     await this.#refetch(true)
     return await this.#keys!(header, token)
@@ -73,9 +76,7 @@ export class RemoteKeySet {
   /** Fetches the set (or joins the fetch under way). `required`: a failure rejects instead of keeping the cached keys. */
   async #refetch (required: boolean): Promise<void> {
     // Within the cooldown a failed fetch is not tried again: the last failure stands.
-    if (this.#fetching === null && this.#coolingDown() && this.#keys === null) {
-      throw new UpstreamError('unreachable', `${this.url}: fetch failed recently; retrying after the cooldown`)
-    }
+    if (this.#fetching === null && this.#coolingDown() && this.#keys === null) throw this.#failure!
     this.#fetching ??= this.#fetch().finally(() => { this.#fetching = null })
     try {
       await this.#fetching
@@ -96,8 +97,10 @@ export class RemoteKeySet {
       }
       this.#keys = keys
       this.#fetchedAt = this.#clock()
+      this.#failure = null
     } catch (error) {
-      this.#onFetchError(error as UpstreamError)
+      this.#failure = error as UpstreamError
+      this.#onFetchError(this.#failure)
       throw error
     }
   }
