@@ -88,7 +88,8 @@ function sendHtml (response: ServerResponse, status: number, html: string): void
   response.writeHead(status, {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',
-    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+    // No form-action: Chromium applies it to the redirects after a form, and consent ends in one to the application.
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
   })
   response.end(html)
 }

@@ -70,6 +70,10 @@ async function oauth2Login (fastify: FastifyInstance, options: OAuth2LoginOption
 
   await fastify.register(async function oauth2LoginRoutes (routes) {
     if (!routes.hasRequestDecorator('cookies')) await routes.register(fastifyCookie)
+    // The app's @fastify/cookie may be registered without its parsing hook (as @wsauth/cookie-iframe does).
+    routes.addHook('onRequest', async (request) => {
+      request.cookies ??= routes.parseCookie(request.headers.cookie ?? '')
+    })
     // Replaces the request serializer after any the app's logger factory sets (the guard's redacts only its own names).
     const parentFactory = routes.childLoggerFactory
     routes.setChildLoggerFactory(function redactingCallbackLogger (logger, bindings, childOptions, rawRequest) {
