@@ -44,7 +44,7 @@ t.test('Chromium: "Sign in with the dev provider", alice / wonderland, back sign
   await page.getByRole('button', { name: 'Send' }).click()
   await page.getByRole('log').getByText('You wrote: hello').waitFor()
   t.pass('and the socket echoes')
-  t.equal(await page.evaluate(() => sessionStorage.length), 0, 'the one-time code was taken out of sessionStorage')
+  t.equal(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { length: number } }).sessionStorage.length), 0, 'the one-time code was taken out of sessionStorage')
   const withCode = urls.filter((url) => new URL(url).origin === echo.baseUrl && new URL(url).pathname !== '/login/oidc/callback')
   t.notOk(withCode.some((url) => /[?&#](code|access_token)=/.test(url)), 'the sign-in put no code or token in a page URL but the provider\'s answer')
   t.notOk(echo.output().includes(new URL(urls.find((url) => url.includes('/login/oidc/callback'))!).searchParams.get('code')!),

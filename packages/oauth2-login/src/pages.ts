@@ -36,7 +36,7 @@ const STYLE = 'body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:4r
 
 function page (title: string, body: string, scriptNonce?: string, script?: string): string {
   const scriptBlock = script === undefined ? '' : `<script nonce="${scriptNonce}">${script}</script>`
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
+  return '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">' +
     `<title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body><h1>${escapeHtml(title)}</h1>${body}${scriptBlock}</body></html>`
 }
 

@@ -134,7 +134,6 @@ export class SignIn {
       throw new LoginError('provider_unavailable', { cause: error })
     }
   }
-
 }
 
 /** `resolveUser`'s answer, checked: anything but a subject and a list of scopes is the app's bug. */

@@ -76,7 +76,8 @@ export class RemoteKeySet {
   /** Fetches the set (or joins the fetch under way). `required`: a failure rejects instead of keeping the cached keys. */
   async #refetch (required: boolean): Promise<void> {
     // Within the cooldown a failed fetch is not tried again: the last failure stands.
-    if (this.#fetching === null && this.#coolingDown() && this.#keys === null) throw this.#failure!
+    const failure = this.#failure
+    if (this.#fetching === null && this.#coolingDown() && this.#keys === null && failure !== null) throw failure
     this.#fetching ??= this.#fetch().finally(() => { this.#fetching = null })
     try {
       await this.#fetching
