@@ -6,6 +6,7 @@ t.test('the public API, exactly', async (t) => {
     'DEFAULT_MAX_CREDENTIAL_LENGTH',
     'MemoryDenyList',
     'MemoryFailureCounter',
+    'MemorySingleUseStore',
     'OUTCOMES',
     'OptionsReader',
     'OriginAllowlist',
