@@ -2,6 +2,7 @@
 // through @fastify/jwt with a key function or through @wsauth/ws-bearer's jose-based externalIssuerVerifier.
 import { createPublicKey } from 'node:crypto'
 import Fastify, { type FastifyInstance } from 'fastify'
+import { echoRoute, serveBenchmark } from './serve.ts'
 import websocket from '@fastify/websocket'
 import jwt from '@fastify/jwt'
 import wsBearer, { externalIssuerVerifier } from '@wsauth/ws-bearer'
@@ -30,22 +31,9 @@ async function build (): Promise<FastifyInstance> {
       verify: externalIssuerVerifier({ issuer: BENCH_ISSUER, audience: BENCH_AUDIENCE, jwksUri, algorithms: [alg as 'RS256'] }),
     })
   }
-  app.get('/ws', { websocket: true }, (socket, request) => {
-    socket.send(`Welcome ${request.identity?.subject ?? 'anonymous'}!`)
-    socket.on('message', (data) => socket.send(`You wrote: ${String(data)}`))
-  })
+  echoRoute(app)
   return app
 }
 
 const app = await build()
-await app.listen({ port: 0, host: '127.0.0.1' })
-const address = app.server.address()
-process.send!({ port: typeof address === 'object' && address !== null ? address.port : 0 })
-process.on('message', (message) => {
-  if (message === 'cpu') {
-    const usage = process.cpuUsage()
-    process.send!({ cpu: usage.user + usage.system })
-  } else if (message === 'exit') {
-    app.close().then(() => process.exit(0), () => process.exit(1))
-  }
-})
+await serveBenchmark(app)

@@ -8,6 +8,9 @@ import passwordBearer, { MemoryUserStore } from '@wsauth/password-bearer'
 import oauth2Login, { type OAuth2LoginOptions } from '@wsauth/oauth2-login'
 import { APP_CLIENT, CookieJar, send, signInAtProvider, type ProviderSignIn } from '../../../test/helpers/oidc.ts'
 import { nextMessage, opened } from '../../../test/helpers/ws.ts'
+import { answer, type Answer } from '../../password-bearer/test/fixture.ts'
+
+export { answer, type Answer }
 
 export const JWT_SECRET = 'a test secret, long enough for HS256 signatures'
 export const JOHN = { username: 'john', password: 'a password john knows' }
@@ -75,19 +78,6 @@ export async function startApp (t: Test, issuer: string, options: Partial<OAuth2
   t.teardown(() => app.close())
   const { port } = app.server.address() as { port: number }
   return { app, base: `http://127.0.0.1:${port}`, clock, logs, logged }
-}
-
-export interface Answer { status: number, headers: Headers, json: any, text: string }
-
-export async function answer (response: Response): Promise<Answer> {
-  const text = await response.text()
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch {
-    json = undefined
-  }
-  return { status: response.status, headers: response.headers, json, text }
 }
 
 /** The provider's answer, requested as a script would (asking for JSON). */

@@ -9,7 +9,7 @@ import { JWT_SECRET } from './fixture.ts'
 
 const VALID: OAuth2LoginOptions = { issuer: 'http://127.0.0.1:1', clientId: 'app', resolveUser: () => null }
 
-async function register (options: Record<string, unknown>, withPasswordBearer = true): Promise<void> {
+async function register (options: object, withPasswordBearer = true): Promise<void> {
   const app = Fastify()
   try {
     await app.register(fastifyJwt, { secret: JWT_SECRET })
