@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import jwt from '@fastify/jwt'
 import websocket from '@fastify/websocket'
 import type { WebSocket } from '@fastify/websocket'
-import { redactingLoggerOptions } from '@wsauth/core'
+import { redactingLoggerOptions, type Clock } from '@wsauth/core'
 import wsBearer from '@wsauth/ws-bearer'
 import subprotocolToken from '@wsauth/subprotocol-token'
 import cookieIframe from '@wsauth/cookie-iframe'
@@ -29,7 +29,12 @@ function withProviderButton (html: string, oidc: OidcConfig): string {
     `<p><a id="provider-sign-in" href="/login/oidc">Sign in with ${escapeHtml(oidc.providerName)}</a></p>`)
 }
 
-export async function buildApp (config: Config): Promise<FastifyInstance> {
+export interface BuildOptions {
+  /** The guard's clock, for live-socket expiry and `auth.expiring`; `Date.now` unless a test moves time itself. */
+  clock?: Clock
+}
+
+export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   // The constructor's logger options reach every route, Fastify's default 404 included, so no `?token=` is logged.
   const app = Fastify({ logger: { level: config.logLevel, ...redactingLoggerOptions(['token']) } })
   const users = new MemoryUserStore()
@@ -40,6 +45,7 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   await app.register(wsBearer, {
     origins: config.allowedOrigins,
     query: true,
+    clock: options.clock ?? Date.now,
     basic: {
       // `johndoe:secret` in the URI user info: checked like a login, throttled like one.
       verifyPassword: (username, password, request) => app.passwordBearer.authenticateUser(username, password, request),

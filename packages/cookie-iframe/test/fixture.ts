@@ -8,7 +8,7 @@ import type { WebSocket } from 'ws'
 import wsBearer, { type WsAuthOptions } from '@wsauth/ws-bearer'
 import cookieIframe, { type CookieIframeOptions } from '@wsauth/cookie-iframe'
 import { echoesThenCloses, nextMessage, opened } from '../../../test/helpers/ws.ts'
-import { SECRET, type SignOptions, type Teardown } from '../../ws-bearer/test/fixture.ts'
+import { SECRET, type SignOptions, type Teardown } from '../../../test/helpers/index.ts'
 
 export { SECRET }
 export const COOKIE_SECRET = 'cookie-signing-key-for-the-wsauth-tests-0001'

@@ -3,7 +3,7 @@
 import t, { type Test } from 'tap'
 import { unsign } from '@fastify/cookie'
 import { closed, nextMessage, opened } from '../../../test/helpers/ws.ts'
-import { craftJwt, logCollector, nowSeconds } from '../../ws-bearer/test/fixture.ts'
+import { craftJwt, logCollector, nowSeconds } from '../../../test/helpers/index.ts'
 import { COOKIE_SECRET, ORIGIN, SECRET, build, cookiePair, postSession, signedCookie, stillServes, type CookieFixture } from './fixture.ts'
 
 const CHALLENGE = 'Bearer realm="wsauth"'

@@ -5,7 +5,7 @@ import { nextMessage, opened, rawHandshake, refused } from '../../../test/helper
 import {
   BASIC_CHALLENGE, CHALLENGE, INVALID_REQUEST_CHALLENGE, INVALID_TOKEN_CHALLENGE, OTHER_SECRET, SECRET,
   assertRefused, basic, bearer, build, craftJwt, logCollector, nowSeconds, stillServes,
-} from './fixture.ts'
+} from '../../../test/helpers/index.ts'
 
 const malformed = (description: string): { error: string, error_description: string } =>
   ({ error: 'invalid_request', error_description: description })

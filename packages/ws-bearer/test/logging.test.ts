@@ -3,7 +3,7 @@
 import t from 'tap'
 import { redactingLoggerOptions } from '@wsauth/core'
 import { closed, connect, opened, refused } from '../../../test/helpers/ws.ts'
-import { OTHER_SECRET, basic, bearer, build, closedOnOpen, craftJwt, logCollector, nowSeconds } from './fixture.ts'
+import { OTHER_SECRET, basic, bearer, build, closedOnOpen, craftJwt, logCollector, nowSeconds } from '../../../test/helpers/index.ts'
 
 for (const level of ['info', 'debug'] as const) {
   t.test(`no token in any log line at ${level}`, async (t) => {

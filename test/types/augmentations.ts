@@ -1,0 +1,76 @@
+// Type tests for what the packages add to Fastify's types (module augmentation). Checked by `pnpm typecheck`
+// (tsconfig.check.json) and never run: every `expectTypeOf` is a compile-time assertion, and each `@ts-expect-error`
+// line must fail to compile, or the typecheck fails. Only the packages' public entry points are imported.
+import type { FastifyContextConfig, FastifyInstance, FastifyRequest, RouteShorthandOptions } from 'fastify'
+import { expectTypeOf } from 'expect-type'
+import type { Identity } from '@wsauth/core'
+import type { IdentityInit, WsAuthGuard, WsAuthRouteOptions } from '@wsauth/ws-bearer'
+import type { PasswordBearer, TokenResponse } from '@wsauth/password-bearer'
+
+declare const request: FastifyRequest
+declare const app: FastifyInstance
+
+// request.identity: who is on the socket, or null off the guard's routes.
+expectTypeOf(request.identity).toEqualTypeOf<Identity | null>()
+expectTypeOf(request.identity).not.toBeAny()
+expectTypeOf<Identity['subject']>().toBeString()
+expectTypeOf<Identity['scopes']>().toEqualTypeOf<readonly string[]>()
+expectTypeOf<Identity['expiresAt']>().toEqualTypeOf<number | null>()
+expectTypeOf<Identity['tokenId']>().toEqualTypeOf<string | null>()
+expectTypeOf<Identity['transport']>().toExtend<string>()
+// @ts-expect-error the subject is a string, never a number
+expectTypeOf<Identity['subject']>().toBeNumber()
+// @ts-expect-error identity may be null: read it only after a check
+expectTypeOf(request.identity).toEqualTypeOf<Identity>()
+// @ts-expect-error a subject is not assignable to a number
+export const subjectAsNumber: number = request.identity!.subject
+// @ts-expect-error scopes are read-only
+request.identity!.scopes.push('admin')
+
+// config.wsAuth: per-route guard settings, or false to opt a websocket route out.
+expectTypeOf<FastifyContextConfig['wsAuth']>().toEqualTypeOf<false | WsAuthRouteOptions | undefined>()
+expectTypeOf<WsAuthRouteOptions['mode']>().toEqualTypeOf<'http' | 'close' | undefined>()
+export const closeMode: RouteShorthandOptions = { config: { wsAuth: { mode: 'close' } } }
+export const optedOut: RouteShorthandOptions = { config: { wsAuth: false } }
+export const everyRouteOption: RouteShorthandOptions = {
+  config: { wsAuth: { mode: 'http', authorize: (identity) => identity.scopes.includes('chat'), protocols: ['chat.v1'], firstMessage: true, refresh: true } },
+}
+// @ts-expect-error a mode is spelt exactly: 'close', not 'Close'
+export const wrongCase: RouteShorthandOptions = { config: { wsAuth: { mode: 'Close' } } }
+// @ts-expect-error `true` is not a way to turn the guard on: routes are guarded unless they say `false`
+export const wsAuthTrue: RouteShorthandOptions = { config: { wsAuth: true } }
+// @ts-expect-error protocols are a list
+export const oneProtocol: RouteShorthandOptions = { config: { wsAuth: { protocols: 'chat.v1' } } }
+// @ts-expect-error an authorizer answers a boolean
+export const authorizeString: RouteShorthandOptions = { config: { wsAuth: { authorize: () => 'yes' } } }
+
+// fastify.wsAuth: the guard's decorator.
+expectTypeOf(app.wsAuth).toEqualTypeOf<WsAuthGuard>()
+expectTypeOf(app.wsAuth.disconnect).parameters.toEqualTypeOf<[subject: string, outcome?: 'revoked' | 'withdrawn']>()
+expectTypeOf(app.wsAuth.disconnect).returns.toBeNumber()
+expectTypeOf(app.wsAuth.disconnectToken).returns.toBeNumber()
+expectTypeOf(app.wsAuth.revokeToken).parameters.toEqualTypeOf<[tokenId: string, expiresAt: number | null]>()
+expectTypeOf(app.wsAuth.revokeToken).returns.resolves.toBeNumber()
+expectTypeOf(app.wsAuth.connectionCount).toEqualTypeOf<(subject?: string) => number>()
+expectTypeOf(app.wsAuth.verifyToken).returns.resolves.toEqualTypeOf<Identity>()
+expectTypeOf(app.wsAuth.maxCredentialLength).toBeNumber()
+// @ts-expect-error a subject is a string
+app.wsAuth.disconnect(42)
+// @ts-expect-error the outcomes of a disconnect are 'revoked' and 'withdrawn'
+app.wsAuth.disconnect('alice', 'expired')
+// @ts-expect-error revokeToken needs the token's expiry (null: none)
+app.wsAuth.revokeToken('jti-1')
+// @ts-expect-error the limit is read-only
+app.wsAuth.maxCredentialLength = 1
+
+// fastify.passwordBearer: the password grant's decorator.
+expectTypeOf(app.passwordBearer).toEqualTypeOf<PasswordBearer>()
+expectTypeOf(app.passwordBearer.issueTokens).returns.resolves.toEqualTypeOf<TokenResponse>()
+expectTypeOf(app.passwordBearer.authenticateUser).parameters.toEqualTypeOf<[username: string, password: string, request: FastifyRequest]>()
+expectTypeOf(app.passwordBearer.authenticateUser).returns.resolves.toEqualTypeOf<IdentityInit | null>()
+expectTypeOf(app.passwordBearer.revokeFamilyOf).returns.resolves.toBeBoolean()
+expectTypeOf<TokenResponse['token_type']>().toEqualTypeOf<'Bearer'>()
+// @ts-expect-error scopes are a list, not a space-separated string
+app.passwordBearer.issueTokens('alice', 'chat')
+// @ts-expect-error authenticateUser needs the request, for the throttle
+app.passwordBearer.authenticateUser('alice', 'secret')
