@@ -7,7 +7,7 @@ import wsBearer, { externalIssuerVerifier, jwtVerifier, type ExternalIssuerOptio
 import { signingKey, signingKeys } from '../../../examples/dev-idp/src/idp.ts'
 import { APIS, startIdp, type RunningIdp } from '../../../test/helpers/oidc.ts'
 import { connect, nextMessage, opened, refused } from '../../../test/helpers/ws.ts'
-import { SECRET } from './fixture.ts'
+import { SECRET } from '../../../test/helpers/jwt.ts'
 
 const RS = 'urn:test:rs256'
 const ES = 'urn:test:es256'
