@@ -23,4 +23,5 @@ export {
   MemoryRefreshTokenStore,
   type IssuedAccessToken, type RefreshTokenFamily, type RefreshTokenRotation, type RefreshTokenStore,
 } from './refresh-tokens.js'
+export { MemorySingleUseStore, type SingleUseStore } from './single-use.js'
 export { OptionsReader, WsAuthOptionsError, readOptions, type IntegerOptions } from './options.js'

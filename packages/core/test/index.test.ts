@@ -8,6 +8,7 @@ t.test('the public API, exactly', async (t) => {
     'MemoryDenyList',
     'MemoryFailureCounter',
     'MemoryRefreshTokenStore',
+    'MemorySingleUseStore',
     'OUTCOMES',
     'OptionsReader',
     'OriginAllowlist',
