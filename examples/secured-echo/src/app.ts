@@ -3,13 +3,14 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import jwt from '@fastify/jwt'
 import websocket from '@fastify/websocket'
 import type { WebSocket } from '@fastify/websocket'
-import { redactingLoggerOptions } from '@wsauth/core'
+import { redactingLoggerOptions, type Clock } from '@wsauth/core'
 import wsBearer from '@wsauth/ws-bearer'
 import subprotocolToken from '@wsauth/subprotocol-token'
 import cookieIframe from '@wsauth/cookie-iframe'
 import passwordBearer, { MemoryUserStore } from '@wsauth/password-bearer'
 import firstMessage from '@wsauth/first-message'
-import type { Config } from './config.js'
+import oauth2Login from '@wsauth/oauth2-login'
+import type { Config, OidcConfig } from './config.js'
 
 export const DEMO_USERS = [
   { username: 'johndoe', password: 'secret', scopes: ['chat'] },
@@ -18,9 +19,24 @@ export const DEMO_USERS = [
 
 const page = new URL('../public/index.html', import.meta.url)
 
-export async function buildApp (config: Config): Promise<FastifyInstance> {
-  // The constructor's logger options reach every route, Fastify's default 404 included, so no `?token=` is logged.
-  const app = Fastify({ logger: { level: config.logLevel, ...redactingLoggerOptions(['token']) } })
+function escapeHtml (value: string): string {
+  return value.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`)
+}
+
+/** The page's "Sign in with …" button, where the page marks its place. */
+function withProviderButton (html: string, oidc: OidcConfig): string {
+  return html.replace('<!-- sign in with a provider -->',
+    `<p><a id="provider-sign-in" href="/login/oidc">Sign in with ${escapeHtml(oidc.providerName)}</a></p>`)
+}
+
+export interface BuildOptions {
+  /** The guard's clock, for live-socket expiry and `auth.expiring`; `Date.now` unless a test moves time itself. */
+  clock?: Clock
+}
+
+export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  // The constructor's logger options reach every line, Fastify's default 404 included, so no `?token=` is logged.
+  const app = Fastify({ logger: { level: config.logLevel, ...redactingLoggerOptions() } })
   const users = new MemoryUserStore()
   for (const user of DEMO_USERS) await users.add(user.username, user.password, { scopes: [...user.scopes] })
 
@@ -29,6 +45,7 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   await app.register(wsBearer, {
     origins: config.allowedOrigins,
     query: true,
+    clock: options.clock ?? Date.now,
     basic: {
       // `johndoe:secret` in the URI user info: checked like a login, throttled like one.
       verifyPassword: (username, password, request) => app.passwordBearer.authenticateUser(username, password, request),
@@ -41,6 +58,18 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   await app.register(cookieIframe, { prefix: '/ws-auth', secret: config.cookieSecrets })
   // Authentication by the first message (`/first-message-ws`), and in-band refresh (`auth.refresh`) on both routes.
   await app.register(firstMessage)
+  // Sign-in with an OpenID Connect provider (examples/dev-idp, or any other), ending in the same tokens as /token's.
+  if (config.oidc !== null) {
+    await app.register(oauth2Login, {
+      issuer: config.oidc.issuer,
+      clientId: config.oidc.clientId,
+      clientSecret: config.oidc.clientSecret,
+      resolveUser: (claims) => ({
+        subject: typeof claims.preferred_username === 'string' ? claims.preferred_username : claims.sub!,
+        scopes: ['chat'],
+      }),
+    })
+  }
 
   const welcomeAndEcho = (socket: WebSocket, request: FastifyRequest): void => {
     socket.send(`Welcome ${request.identity!.subject}!`)
@@ -51,7 +80,8 @@ export async function buildApp (config: Config): Promise<FastifyInstance> {
   app.get('/secured-ws', { websocket: true, config: { wsAuth: { protocols: ['echo.v1'], refresh: true } } }, welcomeAndEcho)
   app.get('/first-message-ws', { websocket: true, config: { wsAuth: { firstMessage: true, refresh: true } } }, welcomeAndEcho)
 
-  const html = await readFile(page, 'utf8')
+  const file = await readFile(page, 'utf8')
+  const html = config.oidc === null ? file : withProviderButton(file, config.oidc)
   app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(html))
   return app
 }

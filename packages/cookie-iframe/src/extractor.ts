@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify'
-import { WsAuthError, isToken, type Credential } from '@wsauth/core'
+import { WsAuthError, type Credential } from '@wsauth/core'
 import { PRECEDENCE, type Extractor } from '@wsauth/ws-bearer'
 
 declare module '@wsauth/core' {
@@ -38,11 +38,10 @@ function sessionCookie (name: string): SessionCookie {
 
 /**
  * The session cookie for a request: `<name>` over http, `__Host-<name>` over https (a name browsers accept only on a
- * Secure, host-only, `Path=/` cookie, so no sibling subdomain can plant or overwrite it).
+ * Secure, host-only, `Path=/` cookie, so no sibling subdomain can plant or overwrite it). `name` is an HTTP token, as
+ * the options' check makes sure.
  */
 export function sessionCookieFor (name: string): (request: FastifyRequest) => SessionCookie {
-  // RFC 6265 §4.1.1: a cookie name is an HTTP token.
-  if (!isToken(name)) throw new TypeError(`@wsauth/cookie-iframe: not a cookie name: ${JSON.stringify(name)}`)
   const plain = sessionCookie(name)
   const hostOnly = sessionCookie(`__Host-${name}`)
   return (request) => (request.protocol === 'https' ? hostOnly : plain)

@@ -3,7 +3,7 @@
 import t from 'tap'
 import { nextMessage, opened, rawHandshake, refused } from '../../../test/helpers/ws.ts'
 import { REFUSED_ORIGINS } from '../../../test/helpers/origins.ts'
-import { INVALID_TOKEN_CHALLENGE, assertRefused, closedOnOpen, craftJwt, nowSeconds } from '../../ws-bearer/test/fixture.ts'
+import { INVALID_TOKEN_CHALLENGE, assertRefused, closedOnOpen, craftJwt, nowSeconds } from '../../../test/helpers/index.ts'
 import { COOKIE_SECRET, ORIGIN, SECRET, build, signedCookie, stillServes } from './fixture.ts'
 
 const FORBIDDEN = { status: 403, wwwAuthenticate: null }

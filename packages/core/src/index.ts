@@ -1,6 +1,10 @@
 export type { Transport, Transports, Credential, Identity } from './types.js'
+export type {
+  DiscoveryDocument, DiscoveryEndpoints, DiscoveryInBand, DiscoveryMessageNames, DiscoveryCloseCode, DiscoveryRoute,
+  DiscoveryTransports,
+} from './discovery.js'
 export {
-  OUTCOMES, WsAuthError, isWsAuthError, toWsAuthError, httpAnswer, closeAnswer, basicChallenge,
+  OUTCOMES, RETRY_AFTER_REASON, WsAuthError, isWsAuthError, toWsAuthError, httpAnswer, closeAnswer, basicChallenge,
   type Outcome, type OutcomeRule, type WsAuthErrorCode, type WsAuthErrorOptions, type ChallengeOptions, type HttpAnswer,
 } from './outcome.js'
 export {
@@ -10,10 +14,15 @@ export {
 export { isToken, isToken68 } from './syntax.js'
 export { OriginAllowlist, normaliseOrigin } from './origin.js'
 export {
-  REDACTED, redactQuery, redactQueryInText, redactedRequestSerializer, redactingLoggerOptions, type LoggedRequest,
+  CREDENTIAL_WORDS, REDACTED, redactQuery, redactQueryInText, redactedRequestSerializer, redactingLoggerOptions, type LoggedRequest,
 } from './redact.js'
 export {
   MemoryDenyList, MemoryFailureCounter,
   type DenyList, type FailureCounter, type FailureCounterOptions, type Clock,
 } from './stores.js'
+export {
+  MemoryRefreshTokenStore,
+  type IssuedAccessToken, type RefreshTokenFamily, type RefreshTokenRotation, type RefreshTokenStore,
+} from './refresh-tokens.js'
+export { MemorySingleUseStore, type SingleUseStore } from './single-use.js'
 export { OptionsReader, WsAuthOptionsError, readOptions, type IntegerOptions } from './options.js'

@@ -7,9 +7,12 @@ import fastifyWebsocket from '@fastify/websocket'
 import type { WebSocket } from 'ws'
 import wsBearer, { type WsAuthOptions } from '@wsauth/ws-bearer'
 import firstMessage, { type FirstMessageOptions } from '@wsauth/first-message'
-import { closed, nextMessage, opened } from '../../../test/helpers/ws.ts'
+import { SECRET, claimsOf, closed, nextMessage, opened } from '../../../test/helpers/index.ts'
 
-export const SECRET = 'wsauth-first-message-test-secret-long-enough'
+export { SECRET, claimsOf }
+
+/** The first-message deadline of these apps: far above any delay of a busy machine. The deadline's own tests set theirs. */
+export const DEADLINE_MS = 60_000
 
 export interface FixtureOptions {
   guard?: WsAuthOptions
@@ -31,7 +34,8 @@ export interface Fixture {
 }
 
 /**
- * An app with @fastify/jwt, @fastify/websocket, the guard and @wsauth/first-message, and these routes, each of which
+ * An app with @fastify/jwt, @fastify/websocket, the guard and @wsauth/first-message (`timeoutMs: DEADLINE_MS` unless
+ * `options.firstMessage` says otherwise), and these routes, each of which
  * sends `Welcome <subject>!` and then echoes `You wrote: <text>`:
  * - `/fm`: first message, refresh on;
  * - `/fm-only`: first message, refresh off;
@@ -47,7 +51,7 @@ export async function build (t: Test, options: FixtureOptions = {}): Promise<Fix
   await app.register(fastifyJwt, { secret: SECRET })
   await app.register(fastifyWebsocket, options.serverMaxPayload === undefined ? {} : { options: { maxPayload: options.serverMaxPayload } })
   await app.register(wsBearer, options.guard ?? {})
-  await app.register(firstMessage, options.firstMessage ?? {})
+  await app.register(firstMessage, { timeoutMs: DEADLINE_MS, ...options.firstMessage })
 
   let handled = 0
   const received: string[] = []
@@ -93,10 +97,6 @@ export function authMessage (token: string): string {
 
 export function refreshMessage (token: string): string {
   return JSON.stringify({ type: 'auth.refresh', token })
-}
-
-export function claimsOf (token: string): { sub: string, exp: number, jti?: string } {
-  return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { sub: string, exp: number, jti?: string }
 }
 
 /** Parses a protocol message the server sent. */

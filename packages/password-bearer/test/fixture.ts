@@ -5,10 +5,11 @@ import fastifyJwt from '@fastify/jwt'
 import websocket from '@fastify/websocket'
 import wsBearer, { type WsAuthOptions } from '@wsauth/ws-bearer'
 import passwordBearer, { MemoryUserStore, type PasswordBearerOptions, type ScryptParams } from '@wsauth/password-bearer'
+import { SECRET as JWT_SECRET } from '../../../test/helpers/jwt.ts'
 
 /** Cheap scrypt parameters for tests; the defaults are what production gets. */
 export const FAST_SCRYPT: ScryptParams = { N: 1024, r: 8, p: 1 }
-export const JWT_SECRET = 'a test secret, long enough for HS256 signatures'
+export { JWT_SECRET }
 export const ALICE = { username: 'alice', password: 'correct horse battery staple', scopes: ['chat:read', 'chat:write'] }
 
 /** The `t` a subtest callback receives. */
@@ -72,7 +73,7 @@ export interface Answer {
   json: any
 }
 
-async function answer (response: Response): Promise<Answer> {
+export async function answer (response: Response): Promise<Answer> {
   const text = await response.text()
   let json: unknown
   try {

@@ -1,17 +1,16 @@
 import { connect as netConnect } from 'node:net'
-import type { AddressInfo } from 'node:net'
 import type { Test } from 'tap'
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
-import fastifyJwt from '@fastify/jwt'
-import fastifyWebsocket from '@fastify/websocket'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
-import wsBearer, { type WsAuthOptions } from '@wsauth/ws-bearer'
+import type { WsAuthOptions } from '@wsauth/ws-bearer'
 import subprotocolToken, {
   TOKEN_PREFIXES, tokenSubprotocol, type SubprotocolFormat, type SubprotocolTokenOptions,
 } from '@wsauth/subprotocol-token'
-import { closed, echoesThenCloses, handshakeRequest, nextMessage, opened } from '../../../test/helpers/ws.ts'
+import {
+  SECRET, build as buildApp, closed, echoesThenCloses, handshakeRequest, nextMessage, opened, type Fixture,
+} from '../../../test/helpers/index.ts'
 
-export const SECRET = 'wsauth-test-secret-that-is-long-enough-for-hs256'
+export { SECRET }
 export const FORMATS: SubprotocolFormat[] = ['jupyter', 'kubernetes', 'wsauth']
 
 /** What a route's handler saw of the handshake, sent as the socket's first message on `/seen`. */
@@ -33,41 +32,20 @@ export interface FixtureOptions {
   routes?: (app: FastifyInstance) => void
 }
 
-export interface Fixture {
-  app: FastifyInstance
-  port: number
-  url (path?: string): string
-  sign (payload: Record<string, unknown>): string
-  /** How many times a handler ran: a rejected socket must never reach one. */
-  readonly handled: number
-}
-
 /**
- * @fastify/jwt, @fastify/websocket, the guard, then the plugin (`protocols: ['echo.v1']` unless `options.plugin` says
- * otherwise), and these websocket routes:
- * - `/ws`: `Welcome <subject>!`, then echoes `You wrote: <data>`;
- * - `/seen`: sends the `Seen` JSON;
- * - `/multi`: declares `['chat.v2', 'echo.v1']`, sends `Seen`;
- * - `/none`: declares `[]`, sends `Seen`;
- * - `/close-mode`: close mode, as `/ws`;
- * - `/open`: out of the guard (`wsAuth: false`), sends `Seen`.
+ * The kit's app (`build` in test/helpers: @fastify/jwt, @fastify/websocket, the guard, `/ws` welcoming and echoing,
+ * `/close-mode`) with the plugin (`protocols: ['echo.v1']` unless `options.plugin` says otherwise), and these
+ * websocket routes, each sending the `Seen` JSON:
+ * - `/seen`;
+ * - `/multi`: declares `['chat.v2', 'echo.v1']`;
+ * - `/none`: declares `[]`;
+ * - `/open-seen`: out of the guard (`wsAuth: false`).
+ * `handled` counts the runs of every handler: a rejected socket must never reach one.
  */
 export async function build (t: Test, options: FixtureOptions = {}): Promise<Fixture> {
-  const app = Fastify({ logger: false })
-  t.teardown(() => app.close())
-  await app.register(fastifyJwt, { secret: SECRET })
-  await app.register(fastifyWebsocket)
-  await app.register(wsBearer, options.guard ?? {})
-  await app.register(subprotocolToken, options.plugin ?? { protocols: ['echo.v1'] })
-
-  let handled = 0
-  const welcomeAndEcho = (socket: WebSocket, request: FastifyRequest): void => {
-    handled++
-    socket.send(`Welcome ${request.identity?.subject ?? 'anonymous'}!`)
-    socket.on('message', (data) => socket.send(`You wrote: ${String(data)}`))
-  }
+  let seenHandled = 0
   const sendSeen = (socket: WebSocket, request: FastifyRequest): void => {
-    handled++
+    seenHandled++
     // injectWS builds a request without rawHeaders.
     const rawHeaders = (request.raw.rawHeaders as string[] | undefined) ?? []
     const seen: Seen = {
@@ -79,24 +57,18 @@ export async function build (t: Test, options: FixtureOptions = {}): Promise<Fix
     }
     socket.send(JSON.stringify(seen))
   }
-
-  app.get('/ws', { websocket: true }, welcomeAndEcho)
-  app.get('/seen', { websocket: true }, sendSeen)
-  app.get('/multi', { websocket: true, config: { wsAuth: { protocols: ['chat.v2', 'echo.v1'] } } }, sendSeen)
-  app.get('/none', { websocket: true, config: { wsAuth: { protocols: [] } } }, sendSeen)
-  app.get('/close-mode', { websocket: true, config: { wsAuth: { mode: 'close' } } }, welcomeAndEcho)
-  app.get('/open', { websocket: true, config: { wsAuth: false } }, sendSeen)
-  options.routes?.(app)
-
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  const port = (app.server.address() as AddressInfo).port
-  return {
-    app,
-    port,
-    url: (path = '/ws') => `ws://127.0.0.1:${port}${path}`,
-    sign: (payload) => (app as unknown as { jwt: { sign (payload: object): string } }).jwt.sign(payload),
-    get handled () { return handled },
-  }
+  const fixture = await buildApp(t, {
+    guard: options.guard ?? {},
+    plugins: async (app) => { await app.register(subprotocolToken, options.plugin ?? { protocols: ['echo.v1'] }) },
+    routes: (app) => {
+      app.get('/seen', { websocket: true }, sendSeen)
+      app.get('/multi', { websocket: true, config: { wsAuth: { protocols: ['chat.v2', 'echo.v1'] } } }, sendSeen)
+      app.get('/none', { websocket: true, config: { wsAuth: { protocols: [] } } }, sendSeen)
+      app.get('/open-seen', { websocket: true, config: { wsAuth: false } }, sendSeen)
+      options.routes?.(app)
+    },
+  })
+  return { ...fixture, get handled () { return fixture.handled + seenHandled } }
 }
 
 /** A token protocol put together by hand, so tests can send what `tokenSubprotocol` would refuse to build. */

@@ -161,7 +161,7 @@ t.test('precedence: the Authorization header comes first, and the token protocol
 t.test('a route out of the guard: the token protocol is taken out and carries nothing', async (t) => {
   const fx = await build(t)
   const token = fx.sign({ sub: 'alice' })
-  const seen = await seenOver(fx.url('/open'), ['echo.v1', tokenSubprotocol(token, 'jupyter')])
+  const seen = await seenOver(fx.url('/open-seen'), ['echo.v1', tokenSubprotocol(token, 'jupyter')])
   t.strictSame(seen, { header: 'echo.v1', rawLines: ['echo.v1'], protocol: 'echo.v1', subject: null, transport: null })
 })
 

@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify'
 import type { Identity } from '@wsauth/core'
 import { nextMessage, opened, rawHandshake, refused } from '../../../test/helpers/ws.ts'
 import { REFUSED_ORIGINS } from '../../../test/helpers/origins.ts'
-import { assertRefused, basic, bearer, build, stillServes } from './fixture.ts'
+import { assertRefused, basic, bearer, build, stillServes } from '../../../test/helpers/index.ts'
 
 const FORBIDDEN = { status: 403, wwwAuthenticate: null }
 

@@ -5,7 +5,7 @@ import { nextMessage, opened, rawHandshake, refused } from '../../../test/helper
 import {
   BASIC_CHALLENGE, CHALLENGE, INVALID_REQUEST_CHALLENGE, INVALID_TOKEN_CHALLENGE, OTHER_SECRET, SECRET,
   assertRefused, basic, bearer, build, craftJwt, logCollector, nowSeconds, stillServes,
-} from './fixture.ts'
+} from '../../../test/helpers/index.ts'
 
 const malformed = (description: string): { error: string, error_description: string } =>
   ({ error: 'invalid_request', error_description: description })
@@ -161,7 +161,7 @@ t.test('a query token hidden behind # is not a credential, and is not logged', a
   t.equal(raw.status, 401, 'no credential: the query ends at #')
   await stillServes(t, fx)
   await fx.app.close()
-  t.ok(lines.some((line) => line.includes('"url":"/ws?x=1#&token=[redacted]"')), 'logged, redacted')
+  t.ok(lines.some((line) => line.includes('"url":"/ws?[redacted]"')), 'logged, redacted')
   t.strictSame(lines.filter((line) => line.includes(token)), [])
 })
 

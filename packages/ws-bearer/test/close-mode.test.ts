@@ -2,7 +2,7 @@
 // never sees an HTTP status) learns why. The app's handler never runs for a rejected socket.
 import t, { type Test } from 'tap'
 import { closed, nextMessage, opened, refused } from '../../../test/helpers/ws.ts'
-import { type Fixture, assertRefused, bearer, build, closedOnOpen, craftJwt, nowSeconds, OTHER_SECRET, stillServes } from './fixture.ts'
+import { type Fixture, assertRefused, bearer, build, closedOnOpen, craftJwt, nowSeconds, OTHER_SECRET, stillServes } from '../../../test/helpers/index.ts'
 
 const ORIGIN = 'http://localhost:8000'
 

@@ -5,7 +5,7 @@ import t from 'tap'
 import type { Transport } from '@wsauth/core'
 import { PRECEDENCE, type Extractor, type IdentityInit } from '@wsauth/ws-bearer'
 import { nextMessage, opened, refused } from '../../../test/helpers/ws.ts'
-import { assertRefused, build, stillServes } from './fixture.ts'
+import { assertRefused, build, stillServes } from '../../../test/helpers/index.ts'
 
 declare module '@wsauth/core' {
   interface Transports {

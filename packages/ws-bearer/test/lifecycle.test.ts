@@ -5,7 +5,7 @@ import t, { type Test } from 'tap'
 import { MemoryDenyList, type DenyList } from '@wsauth/core'
 import { CHANNELS, EXPIRY_TICK_MS, type InBandProtocol } from '@wsauth/ws-bearer'
 import { closed, nextMessage, opened, refused } from '../../../test/helpers/ws.ts'
-import { bearer, build, logCollector, stillServes } from './fixture.ts'
+import { bearer, build, logCollector, stillServes } from '../../../test/helpers/index.ts'
 
 function claimsOf (token: string): { exp: number } {
   return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number }

@@ -4,7 +4,7 @@ import t from 'tap'
 import type { FastifyRequest } from 'fastify'
 import type { Identity, WsAuthError } from '@wsauth/core'
 import { closed, nextMessage, opened, refused } from '../../../test/helpers/ws.ts'
-import { INVALID_TOKEN_CHALLENGE, assertRefused, bearer, build, closedOnOpen, stillServes } from './fixture.ts'
+import { INVALID_TOKEN_CHALLENGE, assertRefused, bearer, build, closedOnOpen, stillServes } from '../../../test/helpers/index.ts'
 
 type Socket = Awaited<ReturnType<typeof opened>>['socket']
 

@@ -6,7 +6,7 @@ import fastifyJwt from '@fastify/jwt'
 import fastifyWebsocket from '@fastify/websocket'
 import wsBearer from '@wsauth/ws-bearer'
 import { MemoryDenyList } from '@wsauth/core'
-import { SECRET, build, stillServes } from './fixture.ts'
+import { SECRET, build, stillServes } from '../../../test/helpers/index.ts'
 
 const P = '@wsauth/ws-bearer: option'
 

@@ -6,7 +6,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import t from 'tap'
 import { CHANNELS, EXPIRY_TICK_MS, type AuthenticatedEvent } from '@wsauth/ws-bearer'
 import { closed, nextMessage, opened } from '../../../test/helpers/ws.ts'
-import { basic, bearer, build, type Fixture } from './fixture.ts'
+import { basic, bearer, build, type Fixture } from '../../../test/helpers/index.ts'
 
 const ORIGIN = 'http://localhost:8000'
 const PASSWORDS = new Map([['alice', 'alice-pw'], ['bob', 'bob-pw'], ['carol', 'carol-pw']])

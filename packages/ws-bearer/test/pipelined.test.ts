@@ -7,7 +7,7 @@ import { connect as netConnect } from 'node:net'
 import { Writable } from 'node:stream'
 import t, { type Test } from 'tap'
 import { handshakeRequest } from '../../../test/helpers/ws.ts'
-import { build, stillServes, type Fixture } from './fixture.ts'
+import { build, stillServes, type Fixture } from '../../../test/helpers/index.ts'
 
 const DROPPED = 'websocket upgrade failed'
 

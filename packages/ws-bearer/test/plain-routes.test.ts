@@ -3,7 +3,7 @@
 // fail-closed 1011 and its error line stay for a real websocket route the guard did not cover (handshake.test.ts).
 import t from 'tap'
 import { rawHandshake, refused } from '../../../test/helpers/ws.ts'
-import { bearer, build, logCollector, stillServes } from './fixture.ts'
+import { bearer, build, logCollector, stillServes } from '../../../test/helpers/index.ts'
 
 interface LogLine { level: number, msg: string, req?: { url: string }, res?: { statusCode: number } }
 

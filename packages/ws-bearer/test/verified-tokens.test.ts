@@ -3,7 +3,7 @@
 import t from 'tap'
 import { VERIFIED_TOKENS_TTL_MS } from '@wsauth/ws-bearer'
 import { closed, nextMessage, opened, refused } from '../../../test/helpers/ws.ts'
-import { INVALID_TOKEN_CHALLENGE, SECRET, assertRefused, bearer, build, stillServes, type Fixture } from './fixture.ts'
+import { INVALID_TOKEN_CHALLENGE, SECRET, assertRefused, bearer, build, claimsOf, stillServes, type Fixture } from '../../../test/helpers/index.ts'
 
 /** Counts the app's @fastify/jwt verifications; the guard looks the method up on every call. */
 function countVerifications (fx: Fixture): () => number {
@@ -45,7 +45,7 @@ t.test('a remembered token is refused once it expires', async (t) => {
   const fx = await build(t, { guard: { clock: () => now } })
   const token = fx.sign({ sub: 'alice' }, { expiresIn: 60 })
   t.equal(await welcome(fx, token), 'Welcome alice!')
-  now += 61_000
+  now = claimsOf(token).exp * 1000
   assertRefused(t, await refused(fx.url(), bearer(token)), { status: 401, wwwAuthenticate: INVALID_TOKEN_CHALLENGE })
   now = Date.now()
   await stillServes(t, fx)

@@ -3,7 +3,7 @@ import t from 'tap'
 import type { FastifyRequest } from 'fastify'
 import { WsAuthError, type Identity } from '@wsauth/core'
 import { closed, nextMessage, opened, refused } from '../../../test/helpers/ws.ts'
-import { INVALID_TOKEN_CHALLENGE, assertRefused, bearer, build, stillServes } from './fixture.ts'
+import { INVALID_TOKEN_CHALLENGE, assertRefused, bearer, build, stillServes } from '../../../test/helpers/index.ts'
 
 t.test('opaque tokens through verify', async (t) => {
   const calls: Array<{ token: string, url: string }> = []

@@ -1,0 +1,29 @@
+// The shared test kit. Every test in the repo (packages/*/test, examples/*/test, test/) takes what it shares from
+// here, never from another package's test folder; a fixture that only its own package uses stays in that package.
+//
+// - app.ts: `build(t, options)`, the generic app: @fastify/jwt (SECRET), @fastify/websocket, the guard, any plugins
+//   (`plugins: async (app) => { await app.register(...) }`), and the routes `/ws` (welcome and echo), `/identity`,
+//   `/open` (outside the guard), `/close-mode`, on 127.0.0.1 and a free port, closed in teardown. `bearer`/`basic`
+//   build the handshake's Authorization header; `stillServes(t, fx)` proves a good handshake still gets in.
+// - jwt.ts: the secrets (SECRET, OTHER_SECRET), `craftJwt` for any header, payload and key (or none), and
+//   `claimsOf` to read back what a token says (unverified).
+// - refusal.ts: `assertRefused` (status, WWW-Authenticate, body), `closedOnOpen` (close mode: code and reason, and
+//   that nothing leaked first), the challenge strings.
+// - ws.ts: a real `ws` client over TCP: `connect`, `opened`, `refused`, `nextMessage`, `closed`, `rawHandshake`,
+//   `echoesThenCloses`.
+// - log.ts: `logCollector`, a stream that keeps Fastify's log lines.
+// - origins.ts: the allowed Origin and the lookalikes an exact allowlist must refuse.
+// - refresh-token-store.ts: `refreshTokenStoreConformance(t, makeStore)`, the RefreshTokenStore contract's tests, for
+//   every implementation (the memory store in packages/core, a Redis one with the same suite).
+// Not re-exported here, for the tests that need them: browser.ts (headless Chromium) and secured-echo.ts (the example,
+// spawned as `pnpm start` runs it).
+//
+// Time: no test may race the wall clock. Expiry is tested with the guard's injected `clock` (`guard: { clock }`), and
+// tokens live for minutes (`expiresIn: 600`) so that no delay on a busy machine reaches their `exp`.
+export * from './app.ts'
+export * from './jwt.ts'
+export * from './log.ts'
+export * from './origins.ts'
+export * from './refresh-token-store.ts'
+export * from './refusal.ts'
+export * from './ws.ts'
