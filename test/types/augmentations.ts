@@ -3,8 +3,8 @@
 // line must fail to compile, or the typecheck fails. Only the packages' public entry points are imported.
 import type { FastifyContextConfig, FastifyInstance, FastifyRequest, RouteShorthandOptions } from 'fastify'
 import { expectTypeOf } from 'expect-type'
-import type { Identity } from '@wsauth/core'
-import type { IdentityInit, WsAuthGuard, WsAuthRouteOptions } from '@wsauth/ws-bearer'
+import type { DiscoveryRoute, DiscoveryTransports, Identity } from '@wsauth/core'
+import type { DescribedRoute, DiscoveryPart, Extractor, IdentityInit, WsAuthGuard, WsAuthRouteOptions } from '@wsauth/ws-bearer'
 import { OAuthError, type GrantContext, type GrantHandler, type OAuthErrorCode, type PasswordBearer, type TokenResponse } from '@wsauth/password-bearer'
 
 declare const request: FastifyRequest
@@ -65,6 +65,18 @@ app.wsAuth.revokeToken('jti-1')
 app.wsAuth.revokeToken('jti-1', null, { subject: 42 })
 // @ts-expect-error the transport is a name in core's Transports: a package adds one by declaration merging
 app.wsAuth.verifyToken('token', request, 'carrier-pigeon')
+
+// The discovery document: a transport describes its part of a route's entry; a plugin adds endpoints.
+expectTypeOf(app.wsAuth.addDiscovery).parameters.toEqualTypeOf<[part: DiscoveryPart]>()
+expectTypeOf<ReturnType<NonNullable<Extractor['describe']>>>().toEqualTypeOf<Partial<DiscoveryTransports> | null>()
+expectTypeOf<DescribedRoute>().toEqualTypeOf<Omit<DiscoveryRoute, 'transports'>>()
+app.wsAuth.addDiscovery({ endpoints: { token: '/token' }, protocols: ['chat.v1'] })
+// @ts-expect-error an endpoint is a path, a string
+app.wsAuth.addDiscovery({ endpoints: { token: true } })
+// @ts-expect-error a transport that no package declared in DiscoveryTransports has no part to describe
+export const undeclared: Partial<DiscoveryTransports> = { 'smoke-signal': {} }
+// @ts-expect-error the query transport's part names its parameter
+export const queryWithoutParam: Extractor['describe'] = () => ({ query: {} })
 
 // fastify.passwordBearer: the password grant's decorator.
 expectTypeOf(app.passwordBearer).toEqualTypeOf<PasswordBearer>()

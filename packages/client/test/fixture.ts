@@ -26,9 +26,9 @@ export interface ServerOptions {
   port?: number
   guard?: WsAuthOptions
   /**
-   * What `GET /.well-known/wsauth` answers: the document of the routes below (default), another value as JSON, a
-   * string as is, `'hang'` for never, a route handler of its own, or `null` for no such route (404). The guard will
-   * serve its own (issue 10 §1).
+   * What `GET /.well-known/wsauth` answers: the guard's own document (default), or, with the guard's switched off,
+   * another value as JSON, a string as is, `'hang'` for never, a route handler of its own, or `null` for no such route
+   * (404).
    */
   discovery?: unknown
   /** Added to the guard's clock, in ms: moves the server's idea of now (expiry, `auth.expiring`) without waiting. */
@@ -56,14 +56,21 @@ export interface Server {
   close (): Promise<void>
 }
 
-const TRANSPORTS = { bearer: {}, query: { param: 'token' }, subprotocol: { formats: ['jupyter', 'kubernetes', 'wsauth'] } }
+const FORMATS = ['jupyter', 'kubernetes', 'wsauth']
 
-const route = (path: string, mode: 'http' | 'close', protocols: string[], firstMessage: boolean, refresh: boolean): DiscoveryRoute =>
-  ({ path, mode, protocols, firstMessage, refresh, transports: TRANSPORTS })
+// Without an application protocol, only JEP 121's format can carry a token.
+const route = (path: string, mode: 'http' | 'close', protocols: string[], firstMessage: boolean, refresh: boolean): DiscoveryRoute => ({
+  path,
+  mode,
+  protocols,
+  firstMessage,
+  refresh,
+  transports: { bearer: {}, query: { param: 'token' }, subprotocol: { formats: protocols.length === 0 ? ['jupyter'] : FORMATS } },
+})
 
 /**
- * The discovery document of the routes `startServer` registers, as the guard will describe them; with `browser`, all
- * in close mode and with the cookie transport.
+ * The discovery document of the routes `startServer` registers, as the guard describes them; with `browser`, all in
+ * close mode and with the cookie transport.
  */
 export function fixtureDiscovery (browser = false): DiscoveryDocument {
   const routes = [
@@ -80,7 +87,7 @@ export function fixtureDiscovery (browser = false): DiscoveryDocument {
     closeCodes: discoveryCloseCodes(),
     endpoints: browser ? { cookie: '/ws-auth' } : {},
     routes: browser
-      ? routes.map((entry) => ({ ...entry, mode: 'close' as const, transports: { ...TRANSPORTS, cookie: { endpoint: '/ws-auth' } } }))
+      ? routes.map((entry) => ({ ...entry, mode: 'close' as const, transports: { ...entry.transports, cookie: { endpoint: '/ws-auth' } } }))
       : routes,
   }
 }
@@ -104,7 +111,10 @@ export async function startServer (t: Teardown, options: ServerOptions = {}): Pr
   await app.register(fastifyJwt, { secret: SECRET })
   await app.register(fastifyWebsocket)
   const browser = options.browser
-  await app.register(wsBearer, { query: true, authorize, clock, ...(browser && { origins: browser.origins }), ...options.guard })
+  const ownDiscovery = options.discovery === undefined
+  await app.register(wsBearer, {
+    query: true, authorize, clock, discovery: ownDiscovery, ...(browser && { origins: browser.origins }), ...options.guard,
+  })
   await app.register(subprotocolToken)
   await app.register(firstMessage, { expiringNoticeMs: EXPIRING_NOTICE_MS })
   if (browser !== undefined) {
@@ -120,10 +130,10 @@ export async function startServer (t: Teardown, options: ServerOptions = {}): Pr
   app.addHook('onRequest', async (request) => {
     if (request.headers.upgrade === 'websocket') handshakes++
   })
-  const discovery = options.discovery === undefined ? fixtureDiscovery(browser !== undefined) : options.discovery
+  const discovery = options.discovery
   if (typeof discovery === 'function') {
     app.get('/.well-known/wsauth', discovery as (request: FastifyRequest, reply: FastifyReply) => void)
-  } else if (discovery !== null) {
+  } else if (discovery !== null && !ownDiscovery) {
     app.get('/.well-known/wsauth', (_request, reply) => {
       if (discovery === 'hang') return
       reply.header('cache-control', 'no-cache').header('access-control-allow-origin', '*')

@@ -6,8 +6,13 @@ import { connect, type TransportName, type WsAuthClient, type WsAuthCloseEvent }
 import { ManualTimers, messages, nextEvent, reaches, startServer, tokenSource, fixtureDiscovery } from './fixture.ts'
 import { discoveryErrors } from '../../../test/helpers/discovery.ts'
 
-t.test("the fixture's discovery document is valid against core's schema", async (t) => {
-  t.strictSame(discoveryErrors(fixtureDiscovery()), [])
+t.test("the guard's discovery document: the fixture's, valid against core's schema", async (t) => {
+  for (const browser of [false, true]) {
+    const server = await startServer(t, browser ? { browser: { origins: ['http://localhost:1'] } } : {})
+    const document = await (await fetch(`http://127.0.0.1:${server.port}/.well-known/wsauth`)).json()
+    t.strictSame(document, fixtureDiscovery(browser), browser ? 'for pages' : 'for Node')
+    t.strictSame(discoveryErrors(document), [])
+  }
 })
 
 t.test('ws can be passed as the WebSocket constructor', async (t) => {

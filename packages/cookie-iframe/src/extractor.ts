@@ -58,9 +58,9 @@ const VERIFIED_COOKIES = 1024
 /**
  * The cookie transport: the session cookie, signed through @fastify/cookie, carries the token. Ambient (any page can
  * make the browser send it), so the guard requires an Origin allowlist at startup and an Origin on every handshake
- * that authenticates this way.
+ * that authenticates this way. The discovery document lists `endpoint`, where the iframe that sets the cookie lives.
  */
-export function cookieExtractor (cookieFor: (request: FastifyRequest) => SessionCookie, unsignCookie: Unsign): Extractor {
+export function cookieExtractor (cookieFor: (request: FastifyRequest) => SessionCookie, unsignCookie: Unsign, endpoint: string): Extractor {
   const verified = new Map<string, string>()
   const unsign = (signed: string): string | null => {
     const cached = verified.get(signed)
@@ -92,5 +92,6 @@ export function cookieExtractor (cookieFor: (request: FastifyRequest) => Session
       if (token === null) throw new WsAuthError('invalid', 'invalid session cookie')
       return { kind: 'token', transport: 'cookie', token }
     },
+    describe: () => ({ cookie: { endpoint } }),
   }
 }

@@ -32,9 +32,12 @@ async function cookieIframe (fastify: FastifyInstance, options: CookieIframeOpti
   }
 
   const guard = fastify.wsAuth
-  const extractor = cookieExtractor(cookieFor, (value) => fastify.unsignCookie(value))
+  // The routes' path on the server: the plugin's prefix under the context it is registered in.
+  const endpoint = fastify.prefix + prefix
+  const extractor = cookieExtractor(cookieFor, (value) => fastify.unsignCookie(value), endpoint)
   // The guard refuses an ambient transport without an Origin allowlist: that is the startup error for a missing one.
   guard.registerExtractor(extractor)
+  guard.addDiscovery({ endpoints: { cookie: endpoint } })
 
   // `guard.origins` is set: registering the extractor would have thrown otherwise.
   const parents = [...(parentOrigins ?? guard.origins!).origins]

@@ -10,7 +10,7 @@ function harness (): { extract (cookie: string): unknown, unsigned: string[] } {
     unsigned.push(value)
     const [token, signature] = value.split('.')
     return signature === 'good' ? { valid: true, value: token! } : { valid: false, value: null }
-  })
+  }, '/ws-auth')
   const extract = (cookie: string): unknown =>
     extractor.extract({ headers: { cookie }, protocol: 'http' } as unknown as FastifyRequest)
   return { extract, unsigned }

@@ -15,6 +15,10 @@ export interface DiscoveryDocument {
   routes: DiscoveryRoute[]
 }
 
+/**
+ * The server's endpoints, by name. Open, like `Transports`: a package that serves another endpoint adds its name by
+ * declaration merging, without editing core (and hands the guard its path with `addDiscovery`).
+ */
 export interface DiscoveryEndpoints {
   /** @wsauth/password-bearer's `POST /token`. */
   token?: string
@@ -75,11 +79,29 @@ export interface DiscoveryRoute {
   transports: DiscoveryTransports
 }
 
+/**
+ * A route's transports, by name: each transport's own description of itself on that route (its extractor's
+ * `describe`, in @wsauth/ws-bearer). The contract's transports are listed here; the interface is open, like
+ * `Transports`: a package that adds another transport adds its part by declaration merging, without editing core, and
+ * the document carries it (clients ignore keys they do not know):
+ *
+ * ```ts
+ * declare module '@wsauth/core' {
+ *   interface DiscoveryTransports { 'carrier-pigeon'?: { loft: string } }
+ * }
+ * ```
+ */
 export interface DiscoveryTransports {
+  /** `Authorization: Bearer` (the guard). */
   bearer?: Record<string, never>
+  /** `Authorization: Basic` (the guard's `basic`): `tokenUsername:<token>`, and real passwords when `password`. */
   basic?: { tokenUsername: string, password: boolean }
+  /** `?<param>=<token>` (the guard's `query`). */
   query?: { param: string }
+  /** A token in `Sec-WebSocket-Protocol` (@wsauth/subprotocol-token), in the formats the route can take. */
   subprotocol?: { formats: string[] }
+  /** The session cookie (@wsauth/cookie-iframe), set through the iframe under `endpoint`. */
   cookie?: { endpoint: string }
+  /** A single-use ticket (@wsauth/ticket) from `endpoint`, in `?<param>=` or a `<subprotocolPrefix><ticket>` subprotocol. */
   ticket?: { endpoint: string, param: string, subprotocolPrefix: string }
 }

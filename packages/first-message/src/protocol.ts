@@ -145,5 +145,7 @@ export function createProtocol (settings: ProtocolSettings): InBandProtocol {
     socket.send(codec.expiring(identity.expiresAt))
   }
 
-  return { expiringNoticeMs: settings.expiringNoticeMs, awaitCredential, open, expiring }
+  const { expiringNoticeMs } = settings
+  const discovery = { timeoutMs, maxPayload, expiringNoticeMs, messages: { ...codec.names } }
+  return { expiringNoticeMs, discovery, awaitCredential, open, expiring }
 }

@@ -172,6 +172,7 @@ async function passwordBearer (fastify: FastifyInstance, options: PasswordBearer
     routes.setErrorHandler(errorAnswerer(realm))
     routes.post(settings.tokenPath, { bodyLimit: settings.bodyLimit }, token)
     routes.post(settings.revokePath, { bodyLimit: settings.bodyLimit }, revoke)
+    fastify.wsAuth.addDiscovery({ endpoints: { token: routes.prefix + settings.tokenPath, revoke: routes.prefix + settings.revokePath } })
   })
 }
 

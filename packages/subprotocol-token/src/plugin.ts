@@ -92,7 +92,13 @@ async function subprotocolToken (fastify: FastifyInstance, options: SubprotocolT
       }
       return { kind: 'token', transport: 'subprotocol', token: parsed.token.value }
     },
+    // Without an application protocol to echo, only JEP 121's marker stands in for one: the other formats are refused.
+    describe (route) {
+      const usable = route.protocols.length > 0 ? [...formats] : [...formats].filter((format) => format === 'jupyter')
+      return usable.length === 0 ? null : { subprotocol: { formats: usable } }
+    },
   })
+  fastify.wsAuth.addDiscovery({ protocols: defaultProtocols })
 
   const wss = (fastify as FastifyInstance & { websocketServer: WebSocketServer }).websocketServer
   if (wss.options.handleProtocols != null) {

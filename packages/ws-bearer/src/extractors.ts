@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify'
-import { WsAuthError, decodeBasic, headerLines, parseAuthorization, type Credential } from '@wsauth/core'
+import { WsAuthError, decodeBasic, headerLines, parseAuthorization, type Credential, type DiscoveryTransports } from '@wsauth/core'
 import type { Extractor } from './options.js'
 
 export const PRECEDENCE = { authorization: 100, subprotocol: 200, cookie: 300, query: 400 } as const
@@ -7,9 +7,15 @@ export const PRECEDENCE = { authorization: 100, subprotocol: 200, cookie: 300, q
 const BEARER = ['bearer']
 const BEARER_AND_BASIC = ['bearer', 'basic']
 
-/** `Authorization: Bearer` always; `Authorization: Basic` when enabled. Any other scheme carries no credential. */
-export function authorizationExtractor (basic: { tokenUsername: string } | null): Extractor {
+/**
+ * `Authorization: Bearer` always; `Authorization: Basic` when enabled (with real passwords when `verifyPassword` is
+ * given). Any other scheme carries no credential.
+ */
+export function authorizationExtractor (basic: { tokenUsername: string, verifyPassword?: unknown } | null): Extractor {
   const schemes = basic === null ? BEARER : BEARER_AND_BASIC
+  const described: Partial<DiscoveryTransports> = basic === null
+    ? { bearer: {} }
+    : { bearer: {}, basic: { tokenUsername: basic.tokenUsername, password: basic.verifyPassword !== undefined } }
   return {
     transport: 'bearer',
     precedence: PRECEDENCE.authorization,
@@ -24,6 +30,7 @@ export function authorizationExtractor (basic: { tokenUsername: string } | null)
       }
       return { kind: 'password', transport: 'basic', username, password }
     },
+    describe: () => described,
   }
 }
 
@@ -49,5 +56,6 @@ export function queryExtractor (name: string): Extractor {
       if (token === '') return null
       return { kind: 'token', transport: 'query', token }
     },
+    describe: () => ({ query: { param: name } }),
   }
 }

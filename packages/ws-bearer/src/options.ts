@@ -2,8 +2,10 @@ import type { FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
 import {
   DEFAULT_MAX_CREDENTIAL_LENGTH, MemoryDenyList, OriginAllowlist, normaliseOrigin, readOptions,
-  type Clock, type Credential, type DenyList, type Identity, type OptionsReader, type Transport, type WsAuthError,
+  type Clock, type Credential, type DenyList, type DiscoveryInBand, type DiscoveryTransports, type Identity, type OptionsReader,
+  type Transport, type WsAuthError,
 } from '@wsauth/core'
+import { DISCOVERY_PATH, type DescribedRoute } from './discovery.js'
 
 /** What a verifier returns: an identity before the guard fills in the transport and defaults. */
 export interface IdentityInit {
@@ -49,6 +51,11 @@ export interface Extractor {
    * passwords to `basic.verifyPassword`. The denylist and `authorize` apply to what it returns all the same.
    */
   verify?: CredentialVerifier
+  /**
+   * This transport's part of a guarded route's entry in the discovery document (`transports`), or `null` when the
+   * route can't take it. Called for every guarded route once the server is ready. Nothing secret goes in it.
+   */
+  describe? (route: DescribedRoute): Partial<DiscoveryTransports> | null
 }
 
 export type Mode = 'http' | 'close'
@@ -96,6 +103,11 @@ export interface WsAuthOptions {
    * tests; @fastify/jwt checks `exp` against its own clock. Default `Date.now`.
    */
   clock?: Clock
+  /**
+   * The discovery document clients read instead of probing (`GET /.well-known/wsauth`): `{ path }` serves it
+   * elsewhere, `false` not at all. On by default.
+   */
+  discovery?: boolean | { path?: string }
 }
 
 /** Per-route settings, under `config.wsAuth`; `false` opts the route out of the guard. */
@@ -145,6 +157,8 @@ export interface LiveSession {
 export interface InBandProtocol {
   /** How long before a refreshable socket's token expires `expiring` is called, in milliseconds (0: never). */
   readonly expiringNoticeMs: number
+  /** The protocol's settings and vocabulary, as the discovery document lists them (`inBand`). */
+  readonly discovery: DiscoveryInBand
   /**
    * A socket upgraded without a credential on a `firstMessage` route: resolves the credential its first message
    * carries, or rejects with a `WsAuthError` (timeout, another message). Whatever else it receives is held back until
@@ -164,7 +178,7 @@ export interface InBandProtocol {
 const PLUGIN = '@wsauth/ws-bearer'
 const OPTION_NAMES = [
   'verify', 'jwtNamespace', 'basic', 'query', 'origins', 'mode', 'realm', 'invalidTokenStatus', 'maxCredentialLength',
-  'authorize', 'denyList', 'clock',
+  'authorize', 'denyList', 'clock', 'discovery',
 ]
 const ROUTE_OPTION_NAMES = ['mode', 'authorize', 'protocols', 'firstMessage', 'refresh']
 const MODES: readonly Mode[] = ['http', 'close']
@@ -187,6 +201,8 @@ export interface GuardSettings {
   authorize: Authorizer | undefined
   denyList: DenyList
   clock: Clock
+  /** Where the discovery document is served; `null` when it is off. */
+  discoveryPath: string | null
 }
 
 /** `true`, `false`, absent or an options object: the object's reader, `null` for off. */
@@ -246,17 +262,29 @@ export function readGuardOptions (options: unknown): GuardSettings {
     authorize: read.function<Authorizer>('authorize'),
     denyList: denyListOption(read),
     clock: read.function<Clock>('clock') ?? Date.now,
+    discoveryPath: discoveryPath(read),
   }
 }
 
-/** A route's `config.wsAuth`, checked when the route is added; `protocols` is @wsauth/subprotocol-token's to check. */
+function discoveryPath (read: OptionsReader): string | null {
+  if (read.raw('discovery') === false) return null
+  const discovery = switchOrObject(read, 'discovery', ['path'])
+  return discovery === null ? DISCOVERY_PATH : discovery.path('path', DISCOVERY_PATH)
+}
+
+/**
+ * A route's `config.wsAuth`, checked when the route is added. `protocols` is checked for its kind only: which names
+ * may be echoed is @wsauth/subprotocol-token's to check.
+ */
 export function readRouteOptions (config: unknown, method: string | string[], url: string): WsAuthRouteOptions {
   const read = readOptions(`${PLUGIN} (route ${String(method)} ${url})`, config, ROUTE_OPTION_NAMES, 'config.wsAuth.')
   const mode = read.oneOf('mode', MODES)
   const authorize = read.function<Authorizer>('authorize')
+  const protocols = read.stringList('protocols')
   return {
     ...(mode === undefined ? {} : { mode }),
     ...(authorize === undefined ? {} : { authorize }),
+    ...(protocols === undefined ? {} : { protocols }),
     firstMessage: read.boolean('firstMessage', false),
     refresh: read.boolean('refresh', false),
   }

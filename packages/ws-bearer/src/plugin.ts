@@ -6,6 +6,7 @@ import fp from 'fastify-plugin'
 import type { WebSocketServer } from 'ws'
 import { WsAuthError, redactedRequestSerializer, type DenyList, type Identity, type OriginAllowlist, type Outcome, type Transport } from '@wsauth/core'
 import { Connections } from './connections.js'
+import { DiscoveryCollector, serveDiscovery, type DiscoveryPart } from './discovery.js'
 import { publishAuthenticated } from './events.js'
 import { authorizationExtractor, queryExtractor } from './extractors.js'
 import { isPromise, type MaybePromise } from './maybe-async.js'
@@ -21,6 +22,8 @@ export interface WsAuthGuard {
   registerExtractor (extractor: Extractor): void
   /** Plugs in the in-band messages of `firstMessage` and `refresh` routes (@wsauth/first-message); one per guard. */
   registerInBandProtocol (protocol: InBandProtocol): void
+  /** Adds a plugin's endpoints (and default subprotocols) to the discovery document; before the server is ready. */
+  addDiscovery (part: DiscoveryPart): void
   /** Verifies a token as the handshake would (length cap and denylist included), for routes that take tokens another way. */
   verifyToken (token: string, request: FastifyRequest, transport: Transport): Promise<Identity>
   /** Closes a subject's live sockets on this node: 4401 `token revoked`, or 4403 when access was withdrawn. */
@@ -81,6 +84,7 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
   const connections = new Connections({ now: clock, onExpiring: (socket, identity) => inBand?.expiring(socket, identity) })
   // A route that needs the in-band protocol, for the startup check.
   let inBandRoute: string | null = null
+  const discovery = new DiscoveryCollector()
 
   // One hook per route, with the route's settings bound once rather than looked up on every handshake.
   function createGuard (route: GuardedRoute): preValidationHookHandler {
@@ -134,14 +138,23 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
     }
     const routeOptions = readRouteOptions(config, route.method, route.url)
     if (routeOptions.firstMessage === true || routeOptions.refresh === true) inBandRoute ??= route.url
-    prependHook(route, 'preValidation', createGuard({
+    const guarded: GuardedRoute = {
       url: route.url,
       mode: routeOptions.mode ?? settings.mode,
       authorize: routeOptions.authorize ?? settings.authorize,
       firstMessage: routeOptions.firstMessage === true,
       refresh: routeOptions.refresh === true,
-    }))
+    }
+    prependHook(route, 'preValidation', createGuard(guarded))
+    // Listed once: Fastify adds a HEAD route of its own for every GET route, which upgrades nothing.
+    if ([route.method].flat().includes('GET')) {
+      const { url: path, mode, firstMessage, refresh } = guarded
+      discovery.addRoute({ path, mode, firstMessage, refresh, protocols: routeOptions.protocols })
+    }
   })
+  if (settings.discoveryPath !== null) {
+    serveDiscovery(fastify, settings.discoveryPath, () => discovery.build(pipeline.extractors, inBand?.discovery ?? null))
+  }
 
   fastify.addHook('onReady', function checkInBandProtocol (done) {
     done(inBandRoute !== null && inBand === null
@@ -186,6 +199,9 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
     registerInBandProtocol (protocol) {
       if (inBand !== null) throw new Error('@wsauth/ws-bearer: an in-band protocol is already registered')
       inBand = protocol
+    },
+    addDiscovery (part) {
+      discovery.add(part)
     },
     async verifyToken (token, request, transport) {
       const check = attempt(request, null, 'handshake')

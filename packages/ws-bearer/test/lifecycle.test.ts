@@ -137,6 +137,7 @@ t.test('routes that take credentials in band need the in-band protocol', async (
   const fx = await build(t)
   const protocol: InBandProtocol = {
     expiringNoticeMs: 0,
+    discovery: { timeoutMs: 1, maxPayload: 1, expiringNoticeMs: 0, messages: { typeKey: 't', tokenKey: 'k', auth: 'a', refresh: 'r', ok: 'o', expiring: 'e' } },
     awaitCredential: () => Promise.reject(new Error('unused')),
     open: () => () => {},
     expiring: () => {},
