@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 
 type UpgradeListener = (this: Server, request: IncomingMessage, socket: Duplex, head: Buffer) => void
@@ -37,6 +38,21 @@ function whenIdle (socket: HttpSocket, dispatch: () => void): void {
 }
 
 /**
+ * Closes an upgrade socket once an HTTP answer on it (a refusal, a 404, Fastify's 400 for a path that does not decode)
+ * has been sent. @fastify/websocket destroys the socket in an `onResponse` hook, but Fastify answers some requests
+ * before any hook runs (a bad URL), and Node took its own listeners off the socket when it handed the upgrade over:
+ * without this, the client's FIN leaves the socket half-open in CLOSE-WAIT for good. A socket that was upgraded has no
+ * finished response, so this never touches a WebSocket.
+ */
+function closeAfterHttpAnswer (socket: HttpSocket): void {
+  const response = socket._httpMessage
+  if (response == null) return
+  const close = (): void => { (socket as HttpSocket & Partial<Socket>).destroySoon?.() ?? socket.destroy() }
+  if (response.writableFinished) close()
+  else response.once('finish', close)
+}
+
+/**
  * Holds an upgrade request that arrives behind a response still being written (`GET /` and an upgrade pipelined in
  * one write) until that response has finished, then hands it to the server's upgrade listeners, in order.
  *
@@ -46,6 +62,8 @@ function whenIdle (socket: HttpSocket, dispatch: () => void): void {
  * sits in CLOSE-WAIT once the client gives up, an anonymous file-descriptor leak. Waiting for the response ahead is
  * what HTTP/1.1 pipelining asks for anyway (answers in order), and afterwards the socket is as @fastify/websocket
  * expects it.
+ *
+ * An upgrade answered over HTTP instead is closed once the answer is sent (`closeAfterHttpAnswer`).
  *
  * Wraps the listeners present now (@fastify/websocket's, registered before the guard); returns a function that takes
  * the wrapper off again, for shutdown.
@@ -57,6 +75,7 @@ export function holdUpgradesBehindResponses (server: Server): () => void {
   const upgradeWhenIdle = function upgradeWhenIdle (this: Server, request: IncomingMessage, socket: Duplex, head: Buffer): void {
     whenIdle(socket, () => {
       for (const listener of listeners) listener.call(this, request, socket, head)
+      closeAfterHttpAnswer(socket)
     })
   }
   server.on('upgrade', upgradeWhenIdle)

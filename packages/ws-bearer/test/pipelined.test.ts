@@ -164,4 +164,19 @@ t.test('GET and an upgrade in one write: both answered in order, every socket cl
     await assertNoSocketLeft(t, fx)
     await stillServes(t, fx)
   })
+
+  t.test('an upgrade whose path does not decode: Fastify\'s 400 before any hook, then the server closes', async (t) => {
+    // Fastify answers a bad URL before any hook runs, so @fastify/websocket's own onResponse clean-up never sees it.
+    for (const path of ['/ws%zz', '/%E0%A4%A']) {
+      const { received, ending } = await exchange(fx.port, handshakeRequest(fx.port, path, []), dropped)
+      t.equal(ending, 'closed', `${path}: closed by the server`)
+      t.strictSame(statusLines(received), ['HTTP/1.1 400'], `${path}: answered 400`)
+    }
+    const requests = plainRequest(fx.port, '/health') + handshakeRequest(fx.port, '/ws%zz', [])
+    const { received, ending } = await exchange(fx.port, requests, dropped)
+    t.equal(ending, 'closed', 'behind a GET too')
+    t.strictSame(statusLines(received), ['HTTP/1.1 200', 'HTTP/1.1 400'])
+    await assertNoSocketLeft(t, fx)
+    await stillServes(t, fx)
+  })
 })
