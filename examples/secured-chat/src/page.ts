@@ -1,0 +1,33 @@
+import { readFile } from 'node:fs/promises'
+import type { FastifyInstance } from 'fastify'
+
+const PUBLIC = new URL('../public/', import.meta.url)
+
+// The page loads nothing from elsewhere, and nothing may frame it.
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "connect-src 'self'",
+  "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
+].join('; ')
+
+interface Asset { path: string, file: URL, type: string }
+
+const ASSETS: Asset[] = [
+  { path: '/', file: new URL('index.html', PUBLIC), type: 'text/html; charset=utf-8' },
+  { path: '/app.js', file: new URL('app.js', PUBLIC), type: 'text/javascript; charset=utf-8' },
+  { path: '/style.css', file: new URL('style.css', PUBLIC), type: 'text/css; charset=utf-8' },
+  { path: '/favicon.svg', file: new URL('favicon.svg', PUBLIC), type: 'image/svg+xml' },
+]
+
+/** The page: plain HTML, CSS and JS, read once at startup. */
+export async function registerPage (app: FastifyInstance): Promise<void> {
+  for (const asset of ASSETS) {
+    const body = await readFile(asset.file)
+    app.get(asset.path, async (_request, reply) => reply
+      .type(asset.type)
+      .header('content-security-policy', CONTENT_SECURITY_POLICY)
+      .header('x-content-type-options', 'nosniff')
+      .header('referrer-policy', 'no-referrer')
+      .header('cache-control', 'no-cache')
+      .send(body))
+  }
+}
