@@ -168,13 +168,12 @@ export class RedisHub implements ChatHub {
   async close (): Promise<void> {
     this.#heartbeat.stop()
     this.#deliver = null
-    try {
-      await Promise.all([...this.#own].map(([room, subjects]) => this.#mark(room, [], [...subjects])))
-    } finally {
-      this.#own.clear()
-      this.#subscriber.disconnect()
-      await this.#redis.quit().catch(() => this.#redis.disconnect())
-    }
+    this.#started = false
+    // Best effort: marks that can't be taken back now lapse on their own.
+    await Promise.all([...this.#own].map(([room, subjects]) => this.#mark(room, [], [...subjects]))).catch(this.#onError)
+    this.#own.clear()
+    this.#subscriber.disconnect()
+    this.#redis.disconnect()
   }
 
   #key (room: string, what: string): string {
