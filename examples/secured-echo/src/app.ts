@@ -24,8 +24,8 @@ export interface BuildOptions {
 }
 
 export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
-  // The constructor's logger options reach every route, Fastify's default 404 included, so no `?token=` is logged.
-  const app = Fastify({ logger: { level: config.logLevel, ...redactingLoggerOptions(['token']) } })
+  // The constructor's logger options reach every line, Fastify's default 404 included, so no `?token=` is logged.
+  const app = Fastify({ logger: { level: config.logLevel, ...redactingLoggerOptions() } })
   const users = new MemoryUserStore()
   for (const user of DEMO_USERS) await users.add(user.username, user.password, { scopes: [...user.scopes] })
 

@@ -5,9 +5,6 @@ import { PRECEDENCE, type Extractor } from '@wsauth/ws-bearer'
 /** RFC 6265bis §5.6: user agents keep at most 4096 bytes of a cookie's name and value together; longer ones vanish. */
 export const MAX_COOKIE_BYTES = 4096
 
-// RFC 6265 §4.1.1: a cookie name is an HTTP token.
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
-
 /** The session cookie's name, and its values in a Cookie header. */
 export interface SessionCookie {
   name: string
@@ -34,10 +31,10 @@ function sessionCookie (name: string): SessionCookie {
 
 /**
  * The session cookie for a request: `<name>` over http, `__Host-<name>` over https (a name browsers accept only on a
- * Secure, host-only, `Path=/` cookie, so no sibling subdomain can plant or overwrite it).
+ * Secure, host-only, `Path=/` cookie, so no sibling subdomain can plant or overwrite it). `name` is an HTTP token, as
+ * the options' check makes sure.
  */
 export function sessionCookieFor (name: string): (request: FastifyRequest) => SessionCookie {
-  if (!TOKEN.test(name)) throw new TypeError(`@wsauth/cookie-iframe: not a cookie name: ${JSON.stringify(name)}`)
   const plain = sessionCookie(name)
   const hostOnly = sessionCookie(`__Host-${name}`)
   return (request) => (request.protocol === 'https' ? hostOnly : plain)

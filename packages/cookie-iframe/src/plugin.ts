@@ -3,53 +3,32 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fastifyCookie, { type SerializeOptions } from '@fastify/cookie'
 import fp from 'fastify-plugin'
 import {
-  OriginAllowlist, WsAuthError, headerLines, httpAnswer, parseAuthorization, toWsAuthError, type Identity,
+  WsAuthError, headerLines, httpAnswer, isWsAuthError, parseAuthorization, toWsAuthError, type Identity,
 } from '@wsauth/core'
 import type {} from '@wsauth/ws-bearer'
 import { MAX_COOKIE_BYTES, cookieExtractor, sessionCookieFor } from './extractor.js'
+import { takeNoBody } from './no-body.js'
+import { PLUGIN, checkOptions, optionError, type CookieIframeOptions } from './options.js'
 import { iframeCsp, iframePage } from './page.js'
 
-export interface CookieIframeOptions {
-  /** Where the routes live on the WebSocket server: `<prefix>/iframe`, `<prefix>/session`, … Default `/ws-auth`. */
-  prefix?: string
-  /**
-   * Signing key(s) for the cookie, when the app has not registered @fastify/cookie itself (then configure the secret
-   * there). An array rotates keys: the first signs, every one verifies.
-   */
-  secret?: string | string[] | Buffer | Buffer[]
-  /** Origins that may embed the iframe and post it a token (exact match). Default: the guard's `origins`. */
-  parentOrigins?: string[]
-  /** The cookie's name; over https it is sent as `__Host-<name>`. Default `wsauth`. */
-  cookieName?: string
-  /** Realm in `WWW-Authenticate` on `POST <prefix>/session`. Default `wsauth`. */
-  realm?: string
-}
-
-const PREFIX = /^\/[^?#]*[^/?#]$/
+export type { CookieIframeOptions }
 
 async function cookieIframe (fastify: FastifyInstance, options: CookieIframeOptions): Promise<void> {
-  const prefix = options.prefix ?? '/ws-auth'
-  if (!PREFIX.test(prefix)) {
-    throw new TypeError(`@wsauth/cookie-iframe: prefix must start with "/" and not end with one, got ${JSON.stringify(prefix)}`)
-  }
-  const realm = options.realm ?? 'wsauth'
-  const cookieFor = sessionCookieFor(options.cookieName ?? 'wsauth')
+  const { prefix, secret, parentOrigins, cookieName, realm } = checkOptions(options)
+  const cookieFor = sessionCookieFor(cookieName)
 
   if (!fastify.hasDecorator('parseCookie')) {
-    const secrets = options.secret === undefined ? [] : Array.isArray(options.secret) ? options.secret : [options.secret]
-    if (secrets.length === 0 || secrets.some((secret) => secret.length === 0)) {
-      throw new Error(
-        '@wsauth/cookie-iframe: set `secret` to sign the session cookie (an array rotates keys), or register @fastify/cookie with one first'
-      )
+    if (secret === undefined) {
+      throw optionError('secret', 'is needed to sign the session cookie (an array rotates keys), unless @fastify/cookie is registered with one first')
     }
     // Without its parsing hook: this plugin reads only its own cookie, and only on the routes that need it, so the
     // app's other requests don't pay for a parse. An app that wants `request.cookies` registers @fastify/cookie itself.
-    await fastify.register(fastifyCookie, { secret: options.secret, hook: false })
-  } else if (options.secret !== undefined) {
-    throw new Error('@wsauth/cookie-iframe: @fastify/cookie is already registered: give its `secret` there, not here')
+    await fastify.register(fastifyCookie, { secret, hook: false })
+  } else if (secret !== undefined) {
+    throw optionError('secret', 'must be left out: @fastify/cookie is already registered, so give its `secret` there')
   }
   if (!fastify.hasDecorator('signCookie')) {
-    throw new Error('@wsauth/cookie-iframe: @fastify/cookie was registered without a `secret`; the session cookie must be signed')
+    throw new Error(`${PLUGIN}: @fastify/cookie was registered without a \`secret\`; the session cookie must be signed`)
   }
 
   const guard = fastify.wsAuth
@@ -58,8 +37,7 @@ async function cookieIframe (fastify: FastifyInstance, options: CookieIframeOpti
   guard.registerExtractor(extractor)
 
   // `guard.origins` is set: registering the extractor would have thrown otherwise.
-  const parents = [...(options.parentOrigins === undefined ? guard.origins! : new OriginAllowlist(options.parentOrigins)).origins]
-  if (parents.length === 0) throw new Error('@wsauth/cookie-iframe: `parentOrigins` must name at least one origin')
+  const parents = [...(parentOrigins ?? guard.origins!).origins]
   const page = iframePage(parents)
   const csp = iframeCsp(parents)
   const [iframeScript, clientScript] = await Promise.all([
@@ -119,61 +97,71 @@ async function cookieIframe (fastify: FastifyInstance, options: CookieIframeOpti
     .header('x-content-type-options', 'nosniff')
     .send(clientScript))
 
-  fastify.post(`${prefix}/session`, async (request, reply) => {
-    try {
-      assertSameOrigin(request)
-      const { token, identity } = await bearerIdentity(request)
-      // The cookie dies with the token (never later); a token without `exp` gets a browser-session cookie.
-      const maxAge = identity.expiresAt === null ? undefined : Math.floor((identity.expiresAt - Date.now()) / 1000)
-      if (maxAge !== undefined && maxAge < 1) throw new WsAuthError('invalid', 'token expired')
-      const cookie = cookieFor(request)
-      const value = fastify.signCookie(token)
-      // A browser silently drops a longer cookie: the page would be told "done" and then fail to connect.
-      if (cookie.name.length + 1 + value.length > MAX_COOKIE_BYTES) {
-        throw new WsAuthError('malformed', 'token too long for a cookie')
+  // The session routes read no body: their own context, where an empty one of any type is fine and a body is a 400.
+  await fastify.register(async function sessionRoutes (session) {
+    takeNoBody(session)
+    // The refused body arrives here; any other error goes on to the app's error handler.
+    session.setErrorHandler(function refusedBody (error, request, reply) {
+      if (!isWsAuthError(error)) throw error
+      return refuse(request, reply, error)
+    })
+
+    session.post(`${prefix}/session`, async (request, reply) => {
+      try {
+        assertSameOrigin(request)
+        const { token, identity } = await bearerIdentity(request)
+        // The cookie dies with the token (never later); a token without `exp` gets a browser-session cookie.
+        const maxAge = identity.expiresAt === null ? undefined : Math.floor((identity.expiresAt - Date.now()) / 1000)
+        if (maxAge !== undefined && maxAge < 1) throw new WsAuthError('invalid', 'token expired')
+        const cookie = cookieFor(request)
+        const value = fastify.signCookie(token)
+        // A browser silently drops a longer cookie: the page would be told "done" and then fail to connect.
+        if (cookie.name.length + 1 + value.length > MAX_COOKIE_BYTES) {
+          throw new WsAuthError('malformed', 'token too long for a cookie')
+        }
+        return reply
+          .header('set-cookie', fastify.serializeCookie(cookie.name, value, { ...attributes(request), maxAge }))
+          .header('cache-control', 'no-store')
+          .code(204)
+          .send()
+      } catch (thrown) {
+        return refuse(request, reply, thrown)
       }
-      return reply
-        .header('set-cookie', fastify.serializeCookie(cookie.name, value, { ...attributes(request), maxAge }))
-        .header('cache-control', 'no-store')
-        .code(204)
-        .send()
-    } catch (thrown) {
-      return refuse(request, reply, thrown)
-    }
-  })
+    })
 
-  // Whether this request carries a session cookie that works: the iframe asks right after POST, because a browser may
-  // accept the Set-Cookie and then not store it.
-  fastify.get(`${prefix}/session`, async (request, reply) => {
-    try {
-      assertSameOrigin(request)
-      const credential = extractor.extract(request)
-      if (credential?.kind !== 'token') throw new WsAuthError('missing', 'no session cookie')
-      await guard.verifyToken(credential.token, request, 'cookie')
+    // Whether this request carries a session cookie that works: the iframe asks right after POST, because a browser may
+    // accept the Set-Cookie and then not store it.
+    session.get(`${prefix}/session`, async (request, reply) => {
+      try {
+        assertSameOrigin(request)
+        const credential = extractor.extract(request)
+        if (credential?.kind !== 'token') throw new WsAuthError('missing', 'no session cookie')
+        await guard.verifyToken(credential.token, request, 'cookie')
+        return reply.header('cache-control', 'no-store').code(204).send()
+      } catch (thrown) {
+        return refuse(request, reply, thrown)
+      }
+    })
+
+    session.delete(`${prefix}/session`, async (request, reply) => {
+      try {
+        assertSameOrigin(request)
+      } catch (thrown) {
+        return refuse(request, reply, thrown)
+      }
+      const { name } = cookieFor(request)
+      reply.header('set-cookie', fastify.serializeCookie(name, '', { ...attributes(request), maxAge: 0, expires: new Date(0) }))
+      try {
+        const credential = extractor.extract(request)
+        if (credential?.kind === 'token') guard.disconnect((await guard.verifyToken(credential.token, request, 'cookie')).subject)
+      } catch (thrown) {
+        // A cookie that no longer verifies (expired, revoked, tampered) has no live socket left to close: clearing it
+        // is the whole logout. A server-side failure is reported, after the cookie is cleared all the same.
+        const error = toWsAuthError(thrown)
+        if (error.outcome === 'internal' || error.outcome === 'unavailable') return refuse(request, reply, error)
+      }
       return reply.header('cache-control', 'no-store').code(204).send()
-    } catch (thrown) {
-      return refuse(request, reply, thrown)
-    }
-  })
-
-  fastify.delete(`${prefix}/session`, async (request, reply) => {
-    try {
-      assertSameOrigin(request)
-    } catch (thrown) {
-      return refuse(request, reply, thrown)
-    }
-    const { name } = cookieFor(request)
-    reply.header('set-cookie', fastify.serializeCookie(name, '', { ...attributes(request), maxAge: 0, expires: new Date(0) }))
-    try {
-      const credential = extractor.extract(request)
-      if (credential?.kind === 'token') guard.disconnect((await guard.verifyToken(credential.token, request, 'cookie')).subject)
-    } catch (thrown) {
-      // A cookie that no longer verifies (expired, revoked, tampered) has no live socket left to close: clearing it
-      // is the whole logout. A server-side failure is reported, after the cookie is cleared all the same.
-      const error = toWsAuthError(thrown)
-      if (error.outcome === 'internal' || error.outcome === 'unavailable') return refuse(request, reply, error)
-    }
-    return reply.header('cache-control', 'no-store').code(204).send()
+    })
   })
 }
 

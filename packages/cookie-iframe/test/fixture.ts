@@ -23,6 +23,8 @@ export interface CookieFixtureOptions {
   /** Trust `X-Forwarded-Proto`, to play https behind a proxy. */
   trustProxy?: boolean
   logger?: FastifyServerOptions['logger']
+  /** Extra routes, registered after the plugin and before listen. */
+  routes?: (app: FastifyInstance) => void
 }
 
 export interface CookieFixture {
@@ -54,6 +56,7 @@ export async function build (t: Teardown, options: CookieFixtureOptions = {}): P
     socket.send(`Welcome ${request.identity!.subject} by ${request.identity!.transport}!`)
     socket.on('message', (data) => socket.send(`You wrote: ${String(data)}`))
   })
+  options.routes?.(app)
   await app.listen({ port: 0, host: '127.0.0.1' })
   const port = (app.server.address() as AddressInfo).port
   const jwt = (app as unknown as { jwt: { sign (payload: object, options?: SignOptions): string } }).jwt

@@ -1,5 +1,7 @@
 // The routes on the WebSocket origin, from raw clients over TCP: POST and DELETE <prefix>/session (the cookie's
 // attributes as the Set-Cookie header says them, every refusal with its exact status) and the iframe page with its CSP.
+import { connect as netConnect } from 'node:net'
+import { Writable } from 'node:stream'
 import t, { type Test } from 'tap'
 import { unsign } from '@fastify/cookie'
 import { closed, nextMessage, opened } from '../../../test/helpers/ws.ts'
@@ -144,6 +146,113 @@ t.test('POST /ws-auth/session refusals: exact status, no cookie, the server serv
     t.equal((await postSession(fx, fx.sign({ sub: 'alice' }), { 'sec-fetch-site': 'same-origin' })).status, 204, 'same-origin: 204')
     await stillIssues(t, fx)
   })
+})
+
+/** A raw HTTP/1.1 request over TCP (the exact bytes, `Connection: close`): the status, the head, the body. */
+function rawRequest (port: number, head: string[], body = ''): Promise<{ status: number, head: string, body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect(port, '127.0.0.1')
+    let data = ''
+    socket.setEncoding('latin1')
+    socket.on('data', (chunk: string) => { data += chunk })
+    socket.on('end', () => {
+      const end = data.indexOf('\r\n\r\n')
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(data)?.[1] ?? 0), head: data.slice(0, end), body: data.slice(end + 4) })
+    })
+    socket.on('error', reject)
+    socket.end([...head, `Host: 127.0.0.1:${port}`, 'Connection: close', '', body].join('\r\n'), 'latin1')
+  })
+}
+
+const NO_BODY_EXPECTED = { error: 'invalid_request', error_description: 'no request body expected' }
+
+t.test('the session routes read no body: any empty one is accepted, a body is a 400', async (t) => {
+  const fx = await build(t, { routes: (app) => { app.post('/echo-body', async (request) => request.body) } })
+  const bearer = (): string => `Authorization: Bearer ${fx.sign({ sub: 'alice' }, { expiresIn: 600 })}`
+
+  t.test('an empty body of any type, or none: 204 with the cookie', async (t) => {
+    const empties: Array<[string, string[]]> = [
+      ['curl -d \'\' (an empty form)', ['Content-Type: application/x-www-form-urlencoded', 'Content-Length: 0']],
+      ['fetch with body \'\'', ['Content-Type: text/plain;charset=UTF-8', 'Content-Length: 0']],
+      ['empty JSON', ['Content-Type: application/json', 'Content-Length: 0']],
+      ['empty multipart', ['Content-Type: multipart/form-data; boundary=x', 'Content-Length: 0']],
+      ['an unusual type', ['Content-Type: application/vnd.example+cbor', 'Content-Length: 0']],
+      ['chunked, ending at once', ['Content-Type: application/x-www-form-urlencoded', 'Transfer-Encoding: chunked']],
+      ['chunked, no type', ['Transfer-Encoding: chunked']],
+      ['no type, no length', []],
+    ]
+    for (const [name, headers] of empties) {
+      const chunked = headers.includes('Transfer-Encoding: chunked')
+      const response = await rawRequest(fx.port, ['POST /ws-auth/session HTTP/1.1', bearer(), ...headers], chunked ? '0\r\n\r\n' : '')
+      t.equal(response.status, 204, name)
+      t.match(response.head, /\r\nSet-Cookie: wsauth=/i, `${name}: the cookie`)
+    }
+    t.equal((await fetch(fx.http('/ws-auth/session'), { method: 'POST', body: '', headers: { authorization: bearer().slice(15) } })).status, 204,
+      'and through fetch')
+    await stillIssues(t, fx)
+  })
+
+  t.test('a body: 400 invalid_request, no cookie, the connection closed, the server serving on', async (t) => {
+    const bodies: Array<[string, string[], string]> = [
+      ['a form with the token in it (RFC 6750 §2.2)', ['Content-Type: application/x-www-form-urlencoded', 'Content-Length: 9'], 'token=abc'],
+      ['JSON', ['Content-Type: application/json', 'Content-Length: 2'], '{}'],
+      ['no type', ['Content-Length: 1'], 'x'],
+      ['chunked', ['Content-Type: text/plain', 'Transfer-Encoding: chunked'], '1\r\nx\r\n0\r\n\r\n'],
+      ['larger than the body limit, never read', ['Content-Type: application/octet-stream', `Content-Length: ${2 * 1024 * 1024}`], 'x'.repeat(1024)],
+    ]
+    for (const [name, headers, body] of bodies) {
+      const response = await rawRequest(fx.port, ['POST /ws-auth/session HTTP/1.1', bearer(), ...headers], body)
+      t.equal(response.status, 400, name)
+      t.match(response.head, /\r\nConnection: close\r\n/i, `${name}: connection closed`)
+      t.match(response.head, /\r\nWWW-Authenticate: Bearer realm="wsauth", error="invalid_request"\r\n/i, `${name}: challenge`)
+      t.notMatch(response.head, /Set-Cookie/i, `${name}: no cookie`)
+      t.strictSame(JSON.parse(response.body), NO_BODY_EXPECTED, `${name}: body`)
+    }
+    await stillIssues(t, fx)
+  })
+
+  t.test('DELETE alike: an empty form clears the cookie, a body is refused and clears nothing', async (t) => {
+    const empty = await rawRequest(fx.port, ['DELETE /ws-auth/session HTTP/1.1', 'Content-Type: application/x-www-form-urlencoded', 'Content-Length: 0'])
+    t.equal(empty.status, 204)
+    t.match(empty.head, /\r\nSet-Cookie: wsauth=; Max-Age=0/i)
+    const withBody = await rawRequest(fx.port, ['DELETE /ws-auth/session HTTP/1.1', 'Content-Type: application/json', 'Content-Length: 2'], '{}')
+    t.equal(withBody.status, 400)
+    t.notMatch(withBody.head, /Set-Cookie/i)
+    t.strictSame(JSON.parse(withBody.body), NO_BODY_EXPECTED)
+    await stillIssues(t, fx)
+  })
+
+  t.test('a Content-Type that is no media type at all: Fastify\'s 415, as on every route', async (t) => {
+    const response = await rawRequest(fx.port, ['POST /ws-auth/session HTTP/1.1', bearer(), 'Content-Type: nonsense', 'Content-Length: 0'])
+    t.equal(response.status, 415)
+    await stillIssues(t, fx)
+  })
+
+  t.test('the app\'s other routes keep their own body parsers', async (t) => {
+    const response = await fetch(fx.http('/echo-body'), { method: 'POST', body: '{"a":1}', headers: { 'content-type': 'application/json' } })
+    t.strictSame(await response.json(), { a: 1 })
+  })
+})
+
+t.test('a client that goes away in the middle of its body: refused, logged at info, the server serving on', async (t) => {
+  const lines: string[] = []
+  let onLine = (): void => {}
+  const stream = new Writable({
+    write (chunk: Buffer, _encoding, callback) {
+      lines.push(...String(chunk).split('\n').filter((line) => line !== ''))
+      onLine()
+      callback()
+    },
+  })
+  const fx = await build(t, { logger: { level: 'info', stream } })
+  const refused = (): boolean => lines.some((line) => line.includes('"outcome":"malformed"') && line.includes('wsauth session request refused'))
+  const logged = new Promise<void>((resolve) => { onLine = () => { if (refused()) resolve() } })
+  const socket = netConnect(fx.port, '127.0.0.1')
+  socket.end(['POST /ws-auth/session HTTP/1.1', `Host: 127.0.0.1:${fx.port}`, 'Content-Type: text/plain', 'Content-Length: 10', '', ''].join('\r\n'))
+  await logged
+  t.ok(refused(), 'the cut-short body is refused as malformed, at info')
+  t.notOk(lines.some((line) => /"level":50/.test(line)), 'nothing at error level')
+  await stillIssues(t, fx)
 })
 
 t.test('POST /ws-auth/session with an opaque-token verifier', async (t) => {

@@ -48,8 +48,17 @@ t.test('registered twice: the guard refuses a second cookie transport', async (t
 
 t.test('the signing key', async (t) => {
   t.test('none at all: error', async (t) => {
-    for (const secret of [undefined, '', [], ['']]) {
-      await t.rejects(ready(app(GUARD, { secret })), { message: /set `secret` to sign the session cookie/ }, JSON.stringify(secret))
+    await t.rejects(ready(app(GUARD, {})), {
+      code: 'ERR_WSAUTH_OPTIONS',
+      message: '@wsauth/cookie-iframe: option "secret" is needed to sign the session cookie (an array rotates keys), unless @fastify/cookie is registered with one first',
+    })
+  })
+  t.test('empty, or of the wrong kind: error', async (t) => {
+    for (const secret of ['', [], [''], [COOKIE_SECRET, ''], Buffer.alloc(0), 42, { key: COOKIE_SECRET }, [COOKIE_SECRET, 7]]) {
+      await t.rejects(ready(app(GUARD, { secret } as unknown as CookieIframeOptions)), {
+        code: 'ERR_WSAUTH_OPTIONS',
+        message: '@wsauth/cookie-iframe: option "secret" must be a non-empty string or Buffer, or a non-empty array of them',
+      }, JSON.stringify(secret))
     }
   })
   t.test('@fastify/cookie registered by the app without a secret: error', async (t) => {
@@ -60,7 +69,15 @@ t.test('the signing key', async (t) => {
     const fastify = app(GUARD, { secret: COOKIE_SECRET }, (fastify) => {
       fastify.register(fastifyCookie, { secret: COOKIE_SECRET })
     })
-    await t.rejects(ready(fastify), { message: /already registered: give its `secret` there/ })
+    await t.rejects(ready(fastify), {
+      code: 'ERR_WSAUTH_OPTIONS',
+      message: '@wsauth/cookie-iframe: option "secret" must be left out: @fastify/cookie is already registered, so give its `secret` there',
+    })
+  })
+  t.test('a Buffer, and an array of Buffers: accepted', async (t) => {
+    await ready(app(GUARD, { secret: Buffer.from(COOKIE_SECRET) }))
+    await ready(app(GUARD, { secret: [Buffer.from(COOKIE_SECRET), Buffer.from('the-previous-key')] }))
+    t.pass('both apps are ready')
   })
   t.test('@fastify/cookie registered by the app with a secret: used as is', async (t) => {
     const fastify = app(GUARD, {}, (fastify) => {
@@ -80,20 +97,49 @@ t.test('the signing key', async (t) => {
   })
 })
 
-t.test('bad options: errors naming the option', async (t) => {
-  const cases: Array<[CookieIframeOptions, RegExp]> = [
-    [{ prefix: 'ws-auth' }, /prefix must start with "\/"/],
-    [{ prefix: '/ws-auth/' }, /prefix must start with "\/" and not end with one/],
-    [{ prefix: '/' }, /prefix must start with "\/" and not end with one/],
-    [{ cookieName: 'ws auth' }, /not a cookie name: "ws auth"/],
-    [{ cookieName: 'a=b' }, /not a cookie name/],
-    [{ parentOrigins: [] }, /`parentOrigins` must name at least one origin/],
-    [{ parentOrigins: ['*'] }, /not an origin: "\*"/],
-    [{ parentOrigins: ['https://*.example.com'] }, /not an origin/],
-    [{ parentOrigins: ['null'] }, /not an origin: "null"/],
-    [{ parentOrigins: ['http://localhost:8000/app'] }, /not an origin/],
+t.test('bad options: startup errors naming the option', async (t) => {
+  const PATH = 'must be a path starting with "/" (no query, fragment or space)'
+  const cases: Array<[Record<string, unknown>, string, string]> = [
+    [{ prefx: '/ws-auth' }, 'prefx', 'is not an option of @wsauth/cookie-iframe'],
+    [{ origins: [ORIGIN] }, 'origins', 'is not an option of @wsauth/cookie-iframe'],
+    [{ prefix: 'ws-auth' }, 'prefix', PATH],
+    [{ prefix: '/ws-auth?x' }, 'prefix', PATH],
+    [{ prefix: 7 }, 'prefix', 'must be a non-empty string; got 7'],
+    [{ prefix: '/ws-auth/' }, 'prefix', 'must not end with "/" (the routes are <prefix>/iframe, <prefix>/session, …)'],
+    [{ prefix: '/' }, 'prefix', 'must not end with "/" (the routes are <prefix>/iframe, <prefix>/session, …)'],
+    [{ cookieName: 'ws auth' }, 'cookieName', 'must be a cookie name: letters, digits and !#$%&\'*+-.^_`|~ only'],
+    [{ cookieName: 'a=b' }, 'cookieName', 'must be a cookie name: letters, digits and !#$%&\'*+-.^_`|~ only'],
+    [{ cookieName: '' }, 'cookieName', 'must be a non-empty string; got a string'],
+    [{ cookieName: ['wsauth'] }, 'cookieName', 'must be a non-empty string; got an array'],
+    [{ realm: null }, 'realm', 'must be a non-empty string; got null'],
+    [{ parentOrigins: ORIGIN }, 'parentOrigins', 'must be an array of non-empty strings; got a string'],
+    [{ parentOrigins: [ORIGIN, 8001] }, 'parentOrigins', 'must be an array of non-empty strings; got an array'],
+    [{ parentOrigins: [] }, 'parentOrigins', 'must name at least one origin'],
+    [{ parentOrigins: ['*'] }, 'parentOrigins', 'must hold exact origins: not an origin: "*"'],
+    [{ parentOrigins: ['https://*.example.com'] }, 'parentOrigins',
+      'must hold exact origins: not an origin: "https://*.example.com" (expected scheme://host[:port])'],
+    [{ parentOrigins: ['null'] }, 'parentOrigins', 'must hold exact origins: not an origin: "null"'],
+    [{ parentOrigins: ['http://localhost:8000/app'] }, 'parentOrigins',
+      'must hold exact origins: not an origin: "http://localhost:8000/app" (expected scheme://host[:port])'],
   ]
-  for (const [options, message] of cases) {
-    await t.rejects(ready(app(GUARD, { secret: COOKIE_SECRET, ...options })), { message }, JSON.stringify(options))
+  for (const [options, option, problem] of cases) {
+    await t.rejects(ready(app(GUARD, { secret: COOKIE_SECRET, ...options } as CookieIframeOptions)),
+      { code: 'ERR_WSAUTH_OPTIONS', message: `@wsauth/cookie-iframe: option "${option}" ${problem}` }, JSON.stringify(options))
   }
+  await t.rejects(ready(app(GUARD, 'yes' as unknown as CookieIframeOptions)),
+    { code: 'ERR_WSAUTH_OPTIONS', message: '@wsauth/cookie-iframe: option "options" must be an object; got a string' })
+})
+
+t.test('good options, and Fastify\'s own register options beside them, start', async (t) => {
+  const fastify = app(GUARD, {
+    secret: COOKIE_SECRET, prefix: '/auth/cookie', cookieName: 'sid', realm: 'chat', parentOrigins: [ORIGIN, 'https://app.example'], logLevel: 'warn',
+  } as CookieIframeOptions)
+  await fastify.listen({ port: 0, host: '127.0.0.1' })
+  const port = (fastify.server.address() as { port: number }).port
+  const token = (fastify as unknown as { jwt: { sign (payload: object): string } }).jwt.sign({ sub: 'alice' })
+  const response = await fetch(`http://127.0.0.1:${port}/auth/cookie/session`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })
+  t.equal(response.status, 204)
+  t.match(response.headers.getSetCookie()[0], /^sid=/)
+  const page = await fetch(`http://127.0.0.1:${port}/auth/cookie/iframe`)
+  t.match(page.headers.get('content-security-policy'), /frame-ancestors http:\/\/localhost:8000 https:\/\/app\.example$/)
 })

@@ -9,7 +9,7 @@ export {
 } from './authorization.js'
 export { OriginAllowlist, normaliseOrigin } from './origin.js'
 export {
-  REDACTED, redactQuery, redactQueryInText, redactedRequestSerializer, redactingLoggerOptions, type LoggedRequest,
+  CREDENTIAL_WORDS, REDACTED, redactQuery, redactQueryInText, redactedRequestSerializer, redactingLoggerOptions, type LoggedRequest,
 } from './redact.js'
 export {
   MemoryDenyList, MemoryFailureCounter,

@@ -3,6 +3,7 @@ import * as core from '@wsauth/core'
 
 t.test('the public API, exactly', async (t) => {
   t.strictSame(Object.keys(core).sort(), [
+    'CREDENTIAL_WORDS',
     'DEFAULT_MAX_CREDENTIAL_LENGTH',
     'MemoryDenyList',
     'MemoryFailureCounter',

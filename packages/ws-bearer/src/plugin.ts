@@ -257,15 +257,14 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
       : undefined)
   })
 
-  // Tokens in the query string must not reach the request log at any level.
-  if (queryName !== null) {
-    const parentFactory = fastify.childLoggerFactory
-    const req = redactedRequestSerializer([queryName])
-    fastify.setChildLoggerFactory(function redactingChildLogger (logger, bindings, childOptions, rawRequest) {
-      const serializers = { ...childOptions.serializers, req }
-      return parentFactory.call(this, logger, bindings, { ...childOptions, serializers }, rawRequest)
-    })
-  }
+  // No credential in a URL reaches the request log at any level: not the query transport's, and not one the guard
+  // never reads (`?access_token=`), which a client that sent it still expects to stay secret.
+  const parentFactory = fastify.childLoggerFactory
+  const req = redactedRequestSerializer(queryName === null ? [] : [queryName])
+  fastify.setChildLoggerFactory(function redactingChildLogger (logger, bindings, childOptions, rawRequest) {
+    const serializers = { ...childOptions.serializers, req }
+    return parentFactory.call(this, logger, bindings, { ...childOptions, serializers }, rawRequest)
+  })
 
   // @fastify/websocket upgrades inside its route handler and then calls the app's handler. Wrapping the ws server's
   // handleUpgrade callback is the one place that runs after the 101 and before the app sees the socket, which close

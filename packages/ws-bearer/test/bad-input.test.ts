@@ -161,7 +161,7 @@ t.test('a query token hidden behind # is not a credential, and is not logged', a
   t.equal(raw.status, 401, 'no credential: the query ends at #')
   await stillServes(t, fx)
   await fx.app.close()
-  t.ok(lines.some((line) => line.includes('"url":"/ws?x=1#&token=[redacted]"')), 'logged, redacted')
+  t.ok(lines.some((line) => line.includes('"url":"/ws?[redacted]"')), 'logged, redacted')
   t.strictSame(lines.filter((line) => line.includes(token)), [])
 })
 
