@@ -13,8 +13,9 @@
 //   `echoesThenCloses`.
 // - log.ts: `logCollector`, a stream that keeps Fastify's log lines.
 // - origins.ts: the allowed Origin and the lookalikes an exact allowlist must refuse.
-// Not re-exported here, for the tests that need them: browser.ts (headless Chromium) and secured-echo.ts (the example,
-// spawned as `pnpm start` runs it).
+// Not re-exported here, for the tests that need them: browser.ts (headless Chromium), example.ts (an example app,
+// spawned as its start script runs it; secured-echo.ts for that one) and redis.ts (a redis-server of the test's own on a
+// free port, keeping nothing on disk).
 //
 // Time: no test may race the wall clock. Expiry is tested with the guard's injected `clock` (`guard: { clock }`), and
 // tokens live for minutes (`expiresIn: 600`) so that no delay on a busy machine reaches their `exp`.

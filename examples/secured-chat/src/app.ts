@@ -42,7 +42,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     logger: {
       level: config.logLevel,
       ...(options.logStream !== undefined && { stream: options.logStream }),
-      ...redactingLoggerOptions(['token']),
+      ...redactingLoggerOptions(),
     },
   })
   const users = new MemoryUserStore()

@@ -7,12 +7,21 @@ import type { Config } from '../src/config.ts'
 
 export const JWT_SECRET = 'secured-chat-test-secret-long-enough-for-hs256'
 
-/** A clock the test moves by hand: the guard's expiry, the rate limit and message stamps all read it. */
+/**
+ * A clock the test moves by hand: the guard's expiry, the rate limit and message stamps all read it. Stopped (the
+ * default), it stands still between moves; running, it is the real time plus every move so far, never behind it.
+ */
 export class TestClock {
-  #now = Date.now()
-  readonly now = (): number => this.#now
+  #offset = 0
+  readonly #start = Date.now()
+  readonly now: () => number
+
+  constructor (mode: 'stopped' | 'running' = 'stopped') {
+    this.now = mode === 'stopped' ? () => this.#start + this.#offset : () => Date.now() + this.#offset
+  }
+
   advance (ms: number): void {
-    this.#now += ms
+    this.#offset += ms
   }
 }
 
@@ -49,10 +58,13 @@ export function testConfig (overrides: Partial<Config> = {}): Config {
 }
 
 /** The chat app in process, on 127.0.0.1 and a free port, closed in teardown. */
-export async function startNode (t: Teardown, options: BuildOptions & { config?: Partial<Config> } = {}): Promise<ChatNode> {
-  const clock = new TestClock()
+export async function startNode (
+  t: Teardown, options: BuildOptions & { config?: Partial<Config>, testClock?: TestClock } = {}
+): Promise<ChatNode> {
+  const { config, testClock, ...build } = options
+  const clock = testClock ?? new TestClock()
   const { stream, lines } = logCollector()
-  const app = await buildApp(testConfig(options.config), { clock: clock.now, logStream: stream, ...options })
+  const app = await buildApp(testConfig(config), { clock: clock.now, logStream: stream, ...build })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const port = (app.server.address() as AddressInfo).port
   let closed = false

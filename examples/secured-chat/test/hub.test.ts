@@ -166,7 +166,7 @@ t.test('RedisHub: a subscriber cut off reconnects and sends its rooms\' presence
   const other = new RedisHub({ ...SETTINGS, clock: clock.now, redis: redis.url, prefix: 'cut:' })
   await other.start(() => {})
   t.teardown(() => other.close())
-  t.equal(await admin.client('KILL', 'TYPE', 'pubsub'), 2, 'both nodes\' subscribers cut off')
+  t.equal(await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub'), 2, 'both nodes\' subscribers cut off')
   await other.enter('general', 'bob')
   t.strictSame((await inbox.presence('general')).online, ['alice', 'bob'], 'sent afresh once the subscriber is back')
   await hub.post('general', 'alice', 'after the cut')
