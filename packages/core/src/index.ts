@@ -1,6 +1,10 @@
 export type { Transport, Credential, Identity } from './types.js'
+export type {
+  DiscoveryDocument, DiscoveryEndpoints, DiscoveryInBand, DiscoveryMessageNames, DiscoveryCloseCode, DiscoveryRoute,
+  DiscoveryTransports,
+} from './discovery.js'
 export {
-  OUTCOMES, WsAuthError, isWsAuthError, toWsAuthError, httpAnswer, closeAnswer, basicChallenge,
+  OUTCOMES, RETRY_AFTER_REASON, WsAuthError, isWsAuthError, toWsAuthError, httpAnswer, closeAnswer, basicChallenge,
   type Outcome, type OutcomeRule, type WsAuthErrorCode, type WsAuthErrorOptions, type ChallengeOptions, type HttpAnswer,
 } from './outcome.js'
 export {

@@ -124,17 +124,28 @@ export function httpAnswer (error: WsAuthError, challenge: ChallengeOptions): Ht
       ? [bearer, basicChallenge(challenge.realm)]
       : bearer
   }
-  // Retry-After is delay-seconds (a non-negative integer): a NaN or an infinite delay is left out, not sent as text.
-  if (status === 429 && error.retryAfter !== undefined && Number.isFinite(error.retryAfter)) {
-    headers['retry-after'] = String(Math.max(1, Math.ceil(error.retryAfter)))
-  }
+  const retryAfter = retryAfterSeconds(error)
+  if (status === 429 && retryAfter !== null) headers['retry-after'] = String(retryAfter)
   // Server-side failures get the fixed reason: their messages may carry a store's or a library's words.
   const description = status >= 500 || rule !== OUTCOMES[error.outcome] ? rule.reason : error.message
   return { status, headers, body: { error: rule.error, error_description: description } }
 }
 
-/** The close code and reason for an outcome answered after the upgrade. */
+/** Retry-After is delay-seconds (a positive integer here): a NaN or an infinite delay is left out, not sent as text. */
+function retryAfterSeconds (error: WsAuthError): number | null {
+  return error.retryAfter !== undefined && Number.isFinite(error.retryAfter) ? Math.max(1, Math.ceil(error.retryAfter)) : null
+}
+
+/** What a 4429 close reason appends to carry the wait: `too many requests; retry-after=30` (seconds). */
+export const RETRY_AFTER_REASON = '; retry-after='
+
+/**
+ * The close code and reason for an outcome answered after the upgrade. A page sees no HTTP headers, so a 4429 carries
+ * the wait in its reason (`too many requests; retry-after=30`): a number of seconds, far inside the 123 bytes a reason
+ * may have, and nothing secret.
+ */
 export function closeAnswer (error: WsAuthError): { code: number, reason: string } {
   const rule = OUTCOMES[error.outcome]
-  return { code: rule.closeCode, reason: rule.reason }
+  const retryAfter = rule.closeCode === 4429 ? retryAfterSeconds(error) : null
+  return { code: rule.closeCode, reason: retryAfter === null ? rule.reason : rule.reason + RETRY_AFTER_REASON + retryAfter }
 }

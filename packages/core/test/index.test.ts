@@ -11,6 +11,7 @@ t.test('the public API, exactly', async (t) => {
     'OptionsReader',
     'OriginAllowlist',
     'REDACTED',
+    'RETRY_AFTER_REASON',
     'WsAuthError',
     'WsAuthOptionsError',
     'basicChallenge',

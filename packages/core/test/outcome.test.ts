@@ -1,6 +1,6 @@
 import t from 'tap'
 import {
-  OUTCOMES, WsAuthError, isWsAuthError, toWsAuthError, httpAnswer, closeAnswer, basicChallenge,
+  OUTCOMES, RETRY_AFTER_REASON, WsAuthError, isWsAuthError, toWsAuthError, httpAnswer, closeAnswer, basicChallenge,
   type Outcome,
 } from '@wsauth/core'
 
@@ -258,6 +258,21 @@ t.test('closeAnswer: every outcome', async (t) => {
     t.strictSame(closeAnswer(new WsAuthError(outcome)), expected[outcome], outcome)
     t.strictSame(closeAnswer(new WsAuthError(outcome, 'eyJhbGciOi.secret.token')), expected[outcome], `${outcome}: the message is never the reason`)
   }
+})
+
+t.test('closeAnswer: a 4429 carries the wait in its reason, in whole seconds', async (t) => {
+  const answer = (retryAfter?: number) => closeAnswer(new WsAuthError('rate_limited', undefined, retryAfter === undefined ? {} : { retryAfter }))
+  t.equal(RETRY_AFTER_REASON, '; retry-after=')
+  t.strictSame(answer(30), { code: 4429, reason: 'too many requests; retry-after=30' })
+  t.equal(answer(1.2).reason, 'too many requests; retry-after=2', 'rounds up')
+  t.equal(answer(0).reason, 'too many requests; retry-after=1', 'at least 1')
+  t.equal(answer(-5).reason, 'too many requests; retry-after=1', 'at least 1')
+  t.strictSame(answer(), { code: 4429, reason: 'too many requests' }, 'no hint without retryAfter')
+  t.equal(answer(Number.NaN).reason, 'too many requests', 'NaN is left out')
+  t.equal(answer(Number.POSITIVE_INFINITY).reason, 'too many requests', 'Infinity is left out')
+  t.ok(Buffer.byteLength(answer(Number.MAX_SAFE_INTEGER).reason) <= 123, 'the longest hint fits a close reason')
+  t.strictSame(closeAnswer(new WsAuthError('invalid', undefined, { retryAfter: 10 })), { code: 4401, reason: 'invalid token' },
+    'ignored outside 4429')
 })
 
 t.test('basicChallenge', async (t) => {

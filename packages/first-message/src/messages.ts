@@ -1,21 +1,8 @@
 import type { RawData } from 'ws'
-import { WsAuthError, type Credential } from '@wsauth/core'
+import { WsAuthError, type Credential, type DiscoveryMessageNames } from '@wsauth/core'
 
-/** The protocol's vocabulary: which key holds a message's type, which holds the token, and the type values. */
-export interface MessageNames {
-  /** Default `type`. */
-  typeKey: string
-  /** Default `token`. */
-  tokenKey: string
-  /** Client → server, the first message: default `auth`. */
-  auth: string
-  /** Client → server, on a live socket: default `auth.refresh`. */
-  refresh: string
-  /** Server → client, after a successful auth or refresh: default `auth.ok`. */
-  ok: string
-  /** Server → client, before the credential expires: default `auth.expiring`. */
-  expiring: string
-}
+/** The protocol's vocabulary, as the discovery document lists it (`inBand.messages`). */
+export type MessageNames = DiscoveryMessageNames
 
 export const DEFAULT_MESSAGE_NAMES: Readonly<MessageNames> = Object.freeze({
   typeKey: 'type',
