@@ -16,6 +16,8 @@ const ASSETS: Asset[] = [
   { path: '/app.js', file: new URL('app.js', PUBLIC), type: 'text/javascript; charset=utf-8' },
   { path: '/style.css', file: new URL('style.css', PUBLIC), type: 'text/css; charset=utf-8' },
   { path: '/favicon.svg', file: new URL('favicon.svg', PUBLIC), type: 'image/svg+xml' },
+  // @wsauth/client's browser bundle, as the package builds and exports it.
+  { path: '/wsauth-client.js', file: new URL(import.meta.resolve('@wsauth/client/browser')), type: 'text/javascript; charset=utf-8' },
 ]
 
 /** The page: plain HTML, CSS and JS, read once at startup. */

@@ -57,15 +57,16 @@ export function testConfig (overrides: Partial<Config> = {}): Config {
   }
 }
 
-/** The chat app in process, on 127.0.0.1 and a free port, closed in teardown. */
+/** The chat app in process, on 127.0.0.1 and `config.port` (default: a free one), closed in teardown. */
 export async function startNode (
   t: Teardown, options: BuildOptions & { config?: Partial<Config>, testClock?: TestClock } = {}
 ): Promise<ChatNode> {
   const { config, testClock, ...build } = options
   const clock = testClock ?? new TestClock()
   const { stream, lines } = logCollector()
-  const app = await buildApp(testConfig(config), { clock: clock.now, logStream: stream, ...build })
-  await app.listen({ host: '127.0.0.1', port: 0 })
+  const settings = testConfig(config)
+  const app = await buildApp(settings, { clock: clock.now, logStream: stream, ...build })
+  await app.listen({ host: '127.0.0.1', port: settings.port })
   const port = (app.server.address() as AddressInfo).port
   let closed = false
   const close = async (): Promise<void> => {
