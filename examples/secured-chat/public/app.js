@@ -102,7 +102,7 @@ function showChat () {
   $('signin-view').hidden = true
   $('chat-view').hidden = false
   $('me').textContent = session.username
-  $('server').textContent = location.host
+  $('server').textContent = window.location.host
   $('messages').replaceChildren()
   $('online').replaceChildren()
   $('message').focus()
