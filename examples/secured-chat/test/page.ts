@@ -14,17 +14,16 @@ export class ChatPage {
   /** A page in `context` that records every connection state it shows (`states`). */
   static async open (context: BrowserContext, url: string): Promise<ChatPage> {
     const page = await context.newPage()
-    await page.addInitScript(() => {
-      const states: string[] = []
-      Object.assign(globalThis, { connectionStates: states })
+    // Page code as text: this project type-checks without the DOM library.
+    await page.addInitScript(`
+      const states = []
+      globalThis.connectionStates = states
       document.addEventListener('DOMContentLoaded', () => {
-        const indicator = document.getElementById('connection')!
+        const indicator = document.getElementById('connection')
         new MutationObserver(() => {
-          const state = indicator.dataset.state!
-          if (states.at(-1) !== state) states.push(state)
+          if (states.at(-1) !== indicator.dataset.state) states.push(indicator.dataset.state)
         }).observe(indicator, { attributes: true, attributeFilter: ['data-state'] })
-      })
-    })
+      })`)
     await page.goto(url)
     return new ChatPage(page)
   }
@@ -52,16 +51,13 @@ export class ChatPage {
 
   /** Waits until "Online" lists exactly these names (in order). */
   async seesOnline (names: string[]): Promise<void> {
-    await this.page.waitForFunction((expected) => {
-      const list = document.querySelector('[aria-label="Online"]')
-      const shown = [...list?.children ?? []].map((item) => item.textContent)
-      return JSON.stringify(shown) === JSON.stringify(expected)
-    }, names)
+    await this.page.waitForFunction(`JSON.stringify([...document.querySelector('[aria-label="Online"]').children]
+      .map((item) => item.textContent)) === ${JSON.stringify(JSON.stringify(names))}`)
   }
 
   /** The connection states the page has shown since it loaded. */
   async connectionStates (): Promise<string[]> {
-    return await this.page.evaluate(() => (globalThis as unknown as { connectionStates: string[] }).connectionStates)
+    return await this.page.evaluate('globalThis.connectionStates') as string[]
   }
 
   /** The sign-in page is back: resolves the one-line reason it shows. */
@@ -72,6 +68,6 @@ export class ChatPage {
 
   /** The refresh token this tab keeps (sessionStorage), as another party that got hold of it would. */
   async refreshToken (): Promise<string> {
-    return await this.page.evaluate(() => (JSON.parse(sessionStorage.getItem('wsauth-chat.session')!) as { refreshToken: string }).refreshToken)
+    return await this.page.evaluate("JSON.parse(sessionStorage.getItem('wsauth-chat.session')).refreshToken") as string
   }
 }
