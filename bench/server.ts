@@ -1,6 +1,7 @@
 // One benchmark server per process, so its CPU time (process.cpuUsage) is its own. The parent sends 'cpu' and
 // gets the usage back; 'exit' stops it.
 import Fastify, { type FastifyInstance } from 'fastify'
+import { echoRoute, serveBenchmark } from './serve.ts'
 import websocket from '@fastify/websocket'
 import jwt from '@fastify/jwt'
 import wsBearer from '@wsauth/ws-bearer'
@@ -21,23 +22,10 @@ async function build (variant: string): Promise<FastifyInstance> {
     await app.register(wsBearer, {})
     await app.register(subprotocolToken, { protocols: ['echo.v1'] })
   }
-  app.get('/ws', { websocket: true }, (socket, request) => {
-    socket.send(`Welcome ${request.identity?.subject ?? 'anonymous'}!`)
-    socket.on('message', (data) => socket.send(`You wrote: ${String(data)}`))
-  })
+  echoRoute(app)
   return app
 }
 
 const variant = process.argv[2] ?? 'baseline'
 const app = await build(variant)
-await app.listen({ port: 0, host: '127.0.0.1' })
-const address = app.server.address()
-process.send!({ port: typeof address === 'object' && address !== null ? address.port : 0 })
-process.on('message', (message) => {
-  if (message === 'cpu') {
-    const usage = process.cpuUsage()
-    process.send!({ cpu: usage.user + usage.system })
-  } else if (message === 'exit') {
-    app.close().then(() => process.exit(0), () => process.exit(1))
-  }
-})
+await serveBenchmark(app)

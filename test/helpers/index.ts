@@ -13,6 +13,8 @@
 //   `echoesThenCloses`.
 // - log.ts: `logCollector`, a stream that keeps Fastify's log lines.
 // - origins.ts: the allowed Origin and the lookalikes an exact allowlist must refuse.
+// - refresh-token-store.ts: `refreshTokenStoreConformance(t, makeStore)`, the RefreshTokenStore contract's tests, for
+//   every implementation (the memory store in packages/core, a Redis one with the same suite).
 // Not re-exported here, for the tests that need them: browser.ts (headless Chromium), example.ts (an example app,
 // spawned as its start script runs it; secured-echo.ts for that one) and redis.ts (a redis-server of the test's own on a
 // free port, keeping nothing on disk).
@@ -23,5 +25,6 @@ export * from './app.ts'
 export * from './jwt.ts'
 export * from './log.ts'
 export * from './origins.ts'
+export * from './refresh-token-store.ts'
 export * from './refusal.ts'
 export * from './ws.ts'

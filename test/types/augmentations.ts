@@ -5,7 +5,7 @@ import type { FastifyContextConfig, FastifyInstance, FastifyRequest, RouteShorth
 import { expectTypeOf } from 'expect-type'
 import type { Identity } from '@wsauth/core'
 import type { IdentityInit, WsAuthGuard, WsAuthRouteOptions } from '@wsauth/ws-bearer'
-import type { PasswordBearer, TokenResponse } from '@wsauth/password-bearer'
+import { OAuthError, type GrantContext, type GrantHandler, type OAuthErrorCode, type PasswordBearer, type TokenResponse } from '@wsauth/password-bearer'
 
 declare const request: FastifyRequest
 declare const app: FastifyInstance
@@ -74,3 +74,17 @@ expectTypeOf<TokenResponse['token_type']>().toEqualTypeOf<'Bearer'>()
 app.passwordBearer.issueTokens('alice', 'chat')
 // @ts-expect-error authenticateUser needs the request, for the throttle
 app.passwordBearer.authenticateUser('alice', 'secret')
+
+// fastify.passwordBearer.addGrant: another plugin's grant type; password-bearer issues the tokens.
+expectTypeOf(app.passwordBearer.addGrant).parameters.toEqualTypeOf<[grantType: string, handler: GrantHandler]>()
+expectTypeOf<GrantContext['params']>().toEqualTypeOf<Readonly<Record<string, unknown>>>()
+expectTypeOf<GrantContext['request']>().toEqualTypeOf<FastifyRequest>()
+expectTypeOf<GrantContext['clientId']>().toEqualTypeOf<string | null>()
+expectTypeOf<GrantHandler>().returns.resolves.toEqualTypeOf<{ subject: string, scopes: string[] }>()
+expectTypeOf<OAuthError['error']>().toEqualTypeOf<OAuthErrorCode>()
+// @ts-expect-error a handler resolves who signed in and the scopes, never the tokens themselves
+app.passwordBearer.addGrant('authorization_code', async () => ({ access_token: 'eyJ…' }))
+// @ts-expect-error scopes are a list, not a space-separated string
+app.passwordBearer.addGrant('authorization_code', async () => ({ subject: 'alice', scopes: 'chat' }))
+// @ts-expect-error OAuthError takes a code of RFC 6749 §5.2
+expectTypeOf(new OAuthError('access_denied', 'denied')).toEqualTypeOf<OAuthError>()

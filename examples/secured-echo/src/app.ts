@@ -9,7 +9,8 @@ import subprotocolToken from '@wsauth/subprotocol-token'
 import cookieIframe from '@wsauth/cookie-iframe'
 import passwordBearer, { MemoryUserStore } from '@wsauth/password-bearer'
 import firstMessage from '@wsauth/first-message'
-import type { Config } from './config.js'
+import oauth2Login from '@wsauth/oauth2-login'
+import type { Config, OidcConfig } from './config.js'
 
 export const DEMO_USERS = [
   { username: 'johndoe', password: 'secret', scopes: ['chat'] },
@@ -17,6 +18,16 @@ export const DEMO_USERS = [
 ] as const
 
 const page = new URL('../public/index.html', import.meta.url)
+
+function escapeHtml (value: string): string {
+  return value.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`)
+}
+
+/** The page's "Sign in with …" button, where the page marks its place. */
+function withProviderButton (html: string, oidc: OidcConfig): string {
+  return html.replace('<!-- sign in with a provider -->',
+    `<p><a id="provider-sign-in" href="/login/oidc">Sign in with ${escapeHtml(oidc.providerName)}</a></p>`)
+}
 
 export interface BuildOptions {
   /** The guard's clock, for live-socket expiry and `auth.expiring`; `Date.now` unless a test moves time itself. */
@@ -47,6 +58,18 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(cookieIframe, { prefix: '/ws-auth', secret: config.cookieSecrets })
   // Authentication by the first message (`/first-message-ws`), and in-band refresh (`auth.refresh`) on both routes.
   await app.register(firstMessage)
+  // Sign-in with an OpenID Connect provider (examples/dev-idp, or any other), ending in the same tokens as /token's.
+  if (config.oidc !== null) {
+    await app.register(oauth2Login, {
+      issuer: config.oidc.issuer,
+      clientId: config.oidc.clientId,
+      clientSecret: config.oidc.clientSecret,
+      resolveUser: (claims) => ({
+        subject: typeof claims.preferred_username === 'string' ? claims.preferred_username : claims.sub!,
+        scopes: ['chat'],
+      }),
+    })
+  }
 
   const welcomeAndEcho = (socket: WebSocket, request: FastifyRequest): void => {
     socket.send(`Welcome ${request.identity!.subject}!`)
@@ -57,7 +80,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   app.get('/secured-ws', { websocket: true, config: { wsAuth: { protocols: ['echo.v1'], refresh: true } } }, welcomeAndEcho)
   app.get('/first-message-ws', { websocket: true, config: { wsAuth: { firstMessage: true, refresh: true } } }, welcomeAndEcho)
 
-  const html = await readFile(page, 'utf8')
+  const file = await readFile(page, 'utf8')
+  const html = config.oidc === null ? file : withProviderButton(file, config.oidc)
   app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(html))
   return app
 }

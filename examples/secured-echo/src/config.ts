@@ -10,6 +10,18 @@ export interface Config {
   jwtSecret: string
   /** Signs the session cookie (COOKIE_SECRETS, comma-separated: the first signs, all verify); random per process by default. */
   cookieSecrets: string[]
+  /** Sign-in with an OpenID Connect provider, when OIDC_ISSUER is set; `null` otherwise. */
+  oidc: OidcConfig | null
+}
+
+export interface OidcConfig {
+  issuer: string
+  /** OIDC_CLIENT_ID; default `secured-echo`, the dev provider's client for this example. */
+  clientId: string
+  /** OIDC_CLIENT_SECRET, for providers that registered this app as a confidential client. */
+  clientSecret: string | undefined
+  /** The button says "Sign in with <providerName>" (OIDC_PROVIDER_NAME). Default `the dev provider`. */
+  providerName: string
 }
 
 function integer (value: string | undefined, fallback: number, name: string, min: number): number {
@@ -31,5 +43,13 @@ export function configFromEnv (env: NodeJS.ProcessEnv, randomSecret: () => strin
     allowedOrigins,
     jwtSecret: env.JWT_SECRET ?? randomSecret(),
     cookieSecrets: (env.COOKIE_SECRETS ?? randomSecret()).split(',').map((secret) => secret.trim()).filter((secret) => secret !== ''),
+    oidc: env.OIDC_ISSUER === undefined || env.OIDC_ISSUER === ''
+      ? null
+      : {
+          issuer: env.OIDC_ISSUER,
+          clientId: env.OIDC_CLIENT_ID || 'secured-echo',
+          clientSecret: env.OIDC_CLIENT_SECRET || undefined,
+          providerName: env.OIDC_PROVIDER_NAME || 'the dev provider',
+        },
   }
 }

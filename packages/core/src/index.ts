@@ -19,4 +19,9 @@ export {
   MemoryDenyList, MemoryFailureCounter,
   type DenyList, type FailureCounter, type FailureCounterOptions, type Clock,
 } from './stores.js'
+export {
+  MemoryRefreshTokenStore,
+  type IssuedAccessToken, type RefreshTokenFamily, type RefreshTokenRotation, type RefreshTokenStore,
+} from './refresh-tokens.js'
+export { MemorySingleUseStore, type SingleUseStore } from './single-use.js'
 export { OptionsReader, WsAuthOptionsError, readOptions, type IntegerOptions } from './options.js'

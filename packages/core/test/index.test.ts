@@ -7,6 +7,8 @@ t.test('the public API, exactly', async (t) => {
     'DEFAULT_MAX_CREDENTIAL_LENGTH',
     'MemoryDenyList',
     'MemoryFailureCounter',
+    'MemoryRefreshTokenStore',
+    'MemorySingleUseStore',
     'OUTCOMES',
     'OptionsReader',
     'OriginAllowlist',

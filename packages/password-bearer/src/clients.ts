@@ -28,20 +28,33 @@ const FAILED = 'client authentication failed'
 export class ClientRegistry {
   readonly #secrets = new Map<string, Buffer | null>()
 
-  constructor (clients: readonly ClientConfig[]) {
-    if (!Array.isArray(clients)) throw new TypeError('clients must be an array')
-    for (const client of clients) {
-      if (typeof client?.id !== 'string' || client.id === '') throw new TypeError('a client id must be a non-empty string')
-      if (this.#secrets.has(client.id)) throw new TypeError(`client ${JSON.stringify(client.id)} is listed twice`)
+  /** What is wrong with a `clients` option, or `null`. */
+  static problem (clients: unknown): string | null {
+    if (!Array.isArray(clients)) return 'must be an array of { id, secret? }'
+    const ids = new Set<string>()
+    for (const client of clients as Array<Partial<ClientConfig> | null>) {
+      if (typeof client?.id !== 'string' || client.id === '') return 'has a client whose id is not a non-empty string'
+      if (ids.has(client.id)) return `lists client ${JSON.stringify(client.id)} twice`
       if (client.secret !== undefined && (typeof client.secret !== 'string' || client.secret === '')) {
-        throw new TypeError(`the secret of client ${JSON.stringify(client.id)} must be a non-empty string`)
+        return `gives client ${JSON.stringify(client.id)} a secret that is not a non-empty string`
       }
-      this.#secrets.set(client.id, client.secret === undefined ? null : digest(client.secret))
+      ids.add(client.id)
     }
+    return null
+  }
+
+  /** Clients that passed `ClientRegistry.problem`. */
+  constructor (clients: readonly ClientConfig[]) {
+    for (const client of clients) this.#secrets.set(client.id, client.secret === undefined ? null : digest(client.secret))
   }
 
   has (id: string): boolean {
     return this.#secrets.has(id)
+  }
+
+  /** A client with a secret; the others are public. */
+  isConfidential (id: string): boolean {
+    return this.#secrets.get(id) != null
   }
 
   /** The authenticated client's id, from HTTP Basic or the `client_id`/`client_secret` parameters. */

@@ -1,3 +1,5 @@
+import { WsAuthError } from '@wsauth/core'
+
 /** The token endpoint's error codes (RFC 6749 §5.2). */
 export type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unsupported_grant_type' | 'invalid_scope'
 
@@ -14,5 +16,14 @@ export class OAuthError extends Error {
   /** RFC 6749 §5.2: 401 for a failed client authentication, 400 for everything else. */
   get status (): 400 | 401 {
     return this.error === 'invalid_client' ? 401 : 400
+  }
+}
+
+/** A store that fails is unavailable (503): neither the client's fault nor a bug here. */
+export async function fromStore<T> (call: () => Promise<T>): Promise<T> {
+  try {
+    return await call()
+  } catch (error) {
+    throw new WsAuthError('unavailable', undefined, { cause: error })
   }
 }

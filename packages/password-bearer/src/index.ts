@@ -15,4 +15,8 @@ export { OAuthError, type OAuthErrorCode } from './errors.js'
 export type { GrantContext, GrantHandler, GrantResult } from './grants.js'
 export { DEFAULT_SCRYPT_PARAMS, hashPassword, verifyPassword, type ScryptParams } from './password.js'
 export { MemoryUserStore, type MemoryUserStoreOptions, type UserRecord, type UserStore } from './users.js'
-export { MemoryRefreshTokenStore, type IssuedAccessToken, type RefreshTokenRecord, type RefreshTokenStore } from './refresh-tokens.js'
+// The store's interface lives in @wsauth/core with the other shared-state interfaces; re-exported where it is used.
+export {
+  MemoryRefreshTokenStore,
+  type IssuedAccessToken, type RefreshTokenFamily, type RefreshTokenRotation, type RefreshTokenStore,
+} from '@wsauth/core'

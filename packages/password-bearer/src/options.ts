@@ -1,10 +1,9 @@
 import type { FastifyRequest } from 'fastify'
-import type { FailureCounter } from '@wsauth/core'
+import type { FailureCounter, RefreshTokenStore } from '@wsauth/core'
 import type { IdentityInit } from '@wsauth/ws-bearer'
 import type { ClientConfig } from './clients.js'
 import type { GrantHandler } from './grants.js'
 import type { ScryptParams } from './password.js'
-import type { RefreshTokenStore } from './refresh-tokens.js'
 import type { UserStore } from './users.js'
 
 export interface ThrottleOptions {
@@ -12,6 +11,10 @@ export interface ThrottleOptions {
   username?: FailureCounter
   /** Failed logins per client IP (`request.ip`: set Fastify's `trustProxy` behind a proxy). Default: 20 per 15 minutes. */
   ip?: FailureCounter
+  /** Failed refreshes (a malformed, unknown, expired or spent refresh token) per client IP. Default: 20 per 15 minutes. */
+  refreshIp?: FailureCounter
+  /** Failed refreshes per confidential client (one with a secret), when `clients` is set. Default: 100 per 15 minutes. */
+  refreshClient?: FailureCounter
 }
 
 export interface PasswordBearerOptions {
@@ -22,7 +25,12 @@ export interface PasswordBearerOptions {
   accessTokenTtl?: number
   /** Refresh token lifetime in seconds, renewed at each rotation. Default 14 days. */
   refreshTokenTtl?: number
-  /** Default: in memory. */
+  /**
+   * Live access tokens a refresh-token family remembers for revocation; an older one is revoked (denylisted, its
+   * sockets closed) when a newer one pushes it out. Default 16.
+   */
+  accessTokensPerFamily?: number
+  /** Refresh-token families. Default: in memory. */
   refreshTokens?: RefreshTokenStore
   throttle?: ThrottleOptions
   /** Default `/token`. */

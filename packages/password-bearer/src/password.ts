@@ -16,11 +16,20 @@ const PREFIX = 'scrypt'
 const BASE64URL = /^[A-Za-z0-9_-]+$/
 const DECIMAL = /^[1-9][0-9]*$/
 
-// Bounds that keep one hash under 1 GiB of memory, whether the parameters come from options or a stored hash.
-function checkParams ({ N, r, p }: ScryptParams): void {
-  if (!Number.isInteger(N) || N < 2 || N > 2 ** 20 || (N & (N - 1)) !== 0) throw new TypeError('scrypt N must be a power of two from 2 to 2^20')
-  if (!Number.isInteger(r) || r < 1 || r > 32) throw new TypeError('scrypt r must be an integer from 1 to 32')
-  if (!Number.isInteger(p) || p < 1 || p > 16) throw new TypeError('scrypt p must be an integer from 1 to 16')
+/**
+ * What is wrong with scrypt parameters, or `null`: bounds that keep one hash under 1 GiB of memory, whether the
+ * parameters come from options or a stored hash.
+ */
+export function scryptParamsProblem ({ N, r, p }: ScryptParams): { name: keyof ScryptParams, problem: string } | null {
+  if (!Number.isInteger(N) || N < 2 || N > 2 ** 20 || (N & (N - 1)) !== 0) return { name: 'N', problem: 'must be a power of two from 2 to 2^20' }
+  if (!Number.isInteger(r) || r < 1 || r > 32) return { name: 'r', problem: 'must be an integer from 1 to 32' }
+  if (!Number.isInteger(p) || p < 1 || p > 16) return { name: 'p', problem: 'must be an integer from 1 to 16' }
+  return null
+}
+
+function checkParams (params: ScryptParams): void {
+  const wrong = scryptParamsProblem(params)
+  if (wrong !== null) throw new TypeError(`scrypt ${wrong.name} ${wrong.problem}`)
 }
 
 function derive (password: string, salt: Buffer, length: number, { N, r, p }: ScryptParams): Promise<Buffer> {

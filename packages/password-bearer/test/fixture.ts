@@ -73,7 +73,7 @@ export interface Answer {
   json: any
 }
 
-async function answer (response: Response): Promise<Answer> {
+export async function answer (response: Response): Promise<Answer> {
   const text = await response.text()
   let json: unknown
   try {

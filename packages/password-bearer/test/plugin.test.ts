@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto'
 import t from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fastifyJwt from '@fastify/jwt'
 import websocket from '@fastify/websocket'
+import { MemoryFailureCounter } from '@wsauth/core'
 import wsBearer from '@wsauth/ws-bearer'
 import passwordBearer, {
   MemoryRefreshTokenStore, MemoryUserStore, type PasswordBearerOptions, type UserStore,
@@ -41,40 +41,74 @@ t.test('the plugin needs @fastify/jwt and the guard', async (t) => {
   await t.rejects(async () => { await withoutGuard.ready() }, /@wsauth\/ws-bearer/)
 })
 
-t.test('options are checked at startup', async (t) => {
+t.test('options are checked at startup: each error names the option', async (t) => {
   const store = await users()
-  const bad: Array<[string, Partial<PasswordBearerOptions>, RegExp]> = [
-    ['no users', { users: undefined }, /users/],
-    ['users without findByUsername', { users: {} as UserStore }, /users/],
-    ['accessTokenTtl 0', { accessTokenTtl: 0 }, /accessTokenTtl/],
-    ['accessTokenTtl as a string', { accessTokenTtl: '120' as unknown as number }, /accessTokenTtl/],
-    ['accessTokenTtl fractional', { accessTokenTtl: 1.5 }, /accessTokenTtl/],
-    ['refreshTokenTtl negative', { refreshTokenTtl: -1 }, /refreshTokenTtl/],
-    ['bodyLimit Infinity', { bodyLimit: Infinity }, /bodyLimit/],
-    ['tokenPath without a slash', { tokenPath: 'token' }, /tokenPath/],
-    ['revokePath not a string', { revokePath: 7 as unknown as string }, /revokePath/],
-    ['the same path twice', { tokenPath: '/oauth', revokePath: '/oauth' }, /differ/],
-    ['clients not an array', { clients: {} as unknown as [] }, /clients/],
-    ['a client without an id', { clients: [{ id: '' }] }, /client id/],
-    ['a client listed twice', { clients: [{ id: 'a' }, { id: 'a', secret: 'x' }] }, /twice/],
-    ['an empty secret', { clients: [{ id: 'a', secret: '' }] }, /secret/],
-    ['bad scrypt parameters', { scrypt: { N: 1000, r: 8, p: 1 } }, /scrypt N/],
-    ['an unknown jwt namespace', { jwtNamespace: 'nope' }, /namespace "nope"/],
+  const bad: Array<[Record<string, unknown>, string]> = [
+    [{ users: undefined }, 'option "users" is required: a UserStore (an object with findByUsername)'],
+    [{ users: {} }, 'option "users" must be a UserStore (an object with findByUsername)'],
+    [{ refreshTokenTTL: 60 }, 'option "refreshTokenTTL" is not an option of @wsauth/password-bearer'],
+    [{ accessTokenTtl: 0 }, 'option "accessTokenTtl" must be an integer >= 1; got 0'],
+    [{ accessTokenTtl: '120' }, 'option "accessTokenTtl" must be an integer >= 1; got a string'],
+    [{ accessTokenTtl: 1.5 }, 'option "accessTokenTtl" must be an integer >= 1; got 1.5'],
+    [{ refreshTokenTtl: -1 }, 'option "refreshTokenTtl" must be an integer >= 1; got -1'],
+    [{ bodyLimit: Infinity }, 'option "bodyLimit" must be an integer >= 1; got Infinity'],
+    [{ accessTokensPerFamily: 0 }, 'option "accessTokensPerFamily" must be an integer from 1 to 1000; got 0'],
+    [{ accessTokensPerFamily: 1001 }, 'option "accessTokensPerFamily" must be an integer from 1 to 1000; got 1001'],
+    [{ tokenPath: 'token' }, 'option "tokenPath" must be a path starting with "/" (no query, fragment or space)'],
+    [{ revokePath: 7 }, 'option "revokePath" must be a non-empty string; got 7'],
+    [{ tokenPath: '/oauth', revokePath: '/oauth' }, 'option "revokePath" must differ from tokenPath'],
+    [{ realm: '' }, 'option "realm" must be a non-empty string; got a string'],
+    [{ jwtNamespace: 5 }, 'option "jwtNamespace" must be a non-empty string; got 5'],
+    [{ clients: {} }, 'option "clients" must be an array of { id, secret? }'],
+    [{ clients: 'web' }, 'option "clients" must be an array of { id, secret? }'],
+    [{ clients: [{ id: '' }] }, 'option "clients" has a client whose id is not a non-empty string'],
+    [{ clients: [null] }, 'option "clients" has a client whose id is not a non-empty string'],
+    [{ clients: [{ id: 'a' }, { id: 'a', secret: 'x' }] }, 'option "clients" lists client "a" twice'],
+    [{ clients: [{ id: 'a', secret: '' }] }, 'option "clients" gives client "a" a secret that is not a non-empty string'],
+    [{ refreshTokens: { find () {}, markUsed () {}, save () {}, deleteFamily () {} } },
+      'option "refreshTokens" must be a RefreshTokenStore (an object with create, find, rotate, delete)'],
+    [{ refreshTokens: null }, 'option "refreshTokens" must be a RefreshTokenStore (an object with create, find, rotate, delete)'],
+    [{ throttle: 'strict' }, 'option "throttle" must be an object; got a string'],
+    [{ throttle: { refresh: {} } }, 'option "throttle.refresh" is not an option of @wsauth/password-bearer'],
+    [{ throttle: { refreshIp: {} } }, 'option "throttle.refreshIp" must be a FailureCounter (an object with attempt, forgive, reset)'],
+    [{ scrypt: { N: 1000, r: 8, p: 1 } }, 'option "scrypt.N" must be a power of two from 2 to 2^20'],
+    [{ scrypt: { N: 1024, r: 8 } }, 'option "scrypt.p" must be an integer from 1 to 16'],
+    [{ scrypt: { N: 1024, r: 64, p: 1 } }, 'option "scrypt.r" must be an integer from 1 to 32'],
+    [{ scrypt: { N: 1024, r: 8, p: 1, salt: 'x' } }, 'option "scrypt.salt" is not an option of @wsauth/password-bearer'],
   ]
+  for (const [options, message] of bad) {
+    const fastify = Fastify()
+    await fastify.register(fastifyJwt, { secret: JWT_SECRET })
+    await fastify.register(websocket)
+    await fastify.register(wsBearer)
+    fastify.register(passwordBearer, { users: store, scrypt: FAST_SCRYPT, ...options } as unknown as PasswordBearerOptions)
+    await t.rejects(async () => { await fastify.ready() }, { code: 'ERR_WSAUTH_OPTIONS', message: `@wsauth/password-bearer: ${message}` }, message)
+  }
+
   const namespaced = Fastify()
   await namespaced.register(fastifyJwt, { secret: JWT_SECRET, namespace: 'ws' })
   await namespaced.register(websocket)
   await namespaced.register(wsBearer, { jwtNamespace: 'ws' })
   namespaced.register(passwordBearer, { users: store, scrypt: FAST_SCRYPT })
   await t.rejects(async () => { await namespaced.ready() }, /set `jwtNamespace`/, 'a namespaced @fastify/jwt without jwtNamespace')
-  for (const [name, options, message] of bad) {
-    const fastify = Fastify()
-    await fastify.register(fastifyJwt, { secret: JWT_SECRET })
-    await fastify.register(websocket)
-    await fastify.register(wsBearer)
-    fastify.register(passwordBearer, { users: store, scrypt: FAST_SCRYPT, ...options } as PasswordBearerOptions)
-    await t.rejects(async () => { await fastify.ready() }, message, name)
-  }
+  const unknownNamespace = Fastify()
+  await unknownNamespace.register(fastifyJwt, { secret: JWT_SECRET })
+  await unknownNamespace.register(websocket)
+  await unknownNamespace.register(wsBearer)
+  unknownNamespace.register(passwordBearer, { users: store, scrypt: FAST_SCRYPT, jwtNamespace: 'nope' })
+  await t.rejects(async () => { await unknownNamespace.ready() }, /namespace "nope"/, 'an unknown jwt namespace')
+
+  const good = await app(t, {
+    clients: [{ id: 'web' }, { id: 'backend', secret: 'backend secret' }],
+    throttle: { username: new MemoryFailureCounter({ limit: 3, windowMs: 1000 }) },
+    accessTokensPerFamily: 1000,
+    realm: 'chat',
+    logLevel: 'warn',
+  } as Partial<PasswordBearerOptions>)
+  const form = { 'content-type': 'application/x-www-form-urlencoded' }
+  const body = new URLSearchParams({ grant_type: 'password', username: ALICE.username, password: ALICE.password, client_id: 'web' }).toString()
+  t.equal((await good.inject({ method: 'POST', url: '/token', headers: form, body })).statusCode, 200,
+    'good options, with Fastify\'s own register options beside them, serve')
 })
 
 t.test('paths, lifetimes and body limit are configurable', async (t) => {
@@ -92,7 +126,7 @@ t.test('paths, lifetimes and body limit are configurable', async (t) => {
   t.equal(tokens.expires_in, 60)
   const claims = fastify.jwt.verify<{ iat: number, exp: number, jti: string }>(tokens.access_token)
   t.equal(claims.exp - claims.iat, 60, 'exp is 60 seconds after iat: a number of seconds was passed to @fastify/jwt')
-  const stored = await refreshTokens.find(createHash('sha256').update(tokens.refresh_token).digest('base64url'))
+  const stored = await refreshTokens.find(tokens.refresh_token.split('.')[0])
   t.ok(stored!.expiresAt >= before + 3600_000 && stored!.expiresAt <= Date.now() + 3600_000, 'the refresh token lives an hour')
 
   const tooLarge = await fastify.inject({ method: 'POST', url: '/oauth/token', headers: form, body: `${body}&pad=${'x'.repeat(600)}` })

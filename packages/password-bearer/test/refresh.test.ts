@@ -1,24 +1,59 @@
 import { createHash } from 'node:crypto'
 import t from 'tap'
-import { MemoryRefreshTokenStore, type RefreshTokenStore } from '@wsauth/password-bearer'
+import * as core from '@wsauth/core'
+import { MemoryRefreshTokenStore, type RefreshTokenFamily, type RefreshTokenStore } from '@wsauth/password-bearer'
 import { closed, nextMessage, opened, refused } from '../../../test/helpers/ws.js'
-import { ALICE, bearer, claimsOf, login, postForm, postJson, startServer, stillServes, type Answer, type TestServer } from './fixture.js'
+import { ALICE, bearer, claimsOf, login, postForm, postJson, startServer, stillServes, type Answer, type Test, type TestServer } from './fixture.js'
 
 function refresh (server: TestServer, refreshToken: string, fields: Record<string, string> = {}): Promise<Answer> {
   return postForm(`${server.base}/token`, { grant_type: 'refresh_token', refresh_token: refreshToken, ...fields })
 }
 
-function hashOf (token: string): string {
-  return createHash('sha256').update(token).digest('base64url')
+/** A refresh token's family id and secret. */
+function partsOf (refreshToken: string): { familyId: string, secret: string } {
+  const [familyId, secret] = refreshToken.split('.') as [string, string]
+  return { familyId, secret }
 }
+
+function hashOf (secret: string): string {
+  return createHash('sha256').update(secret).digest('base64url')
+}
+
+function assertInvalidGrant (t: Test, result: Answer, name = 'invalid_grant'): void {
+  t.equal(result.status, 400, name)
+  t.same(result.json, { error: 'invalid_grant', error_description: 'invalid refresh token' }, name)
+}
+
+/** A store that lets a test play another request between this one's lookup and its rotation. */
+function racingStore (inner: RefreshTokenStore, meanwhile: (familyId: string, expectedHash: string) => Promise<void>): RefreshTokenStore {
+  let once = true
+  return {
+    create: (familyId, family) => inner.create(familyId, family),
+    find: (familyId) => inner.find(familyId),
+    delete: (familyId) => inner.delete(familyId),
+    async rotate (familyId, expectedHash, next) {
+      if (once) {
+        once = false
+        await meanwhile(familyId, expectedHash)
+      }
+      return await inner.rotate(familyId, expectedHash, next)
+    },
+  }
+}
+
+t.test('the memory store is @wsauth/core\'s, re-exported', async (t) => {
+  t.equal(MemoryRefreshTokenStore, core.MemoryRefreshTokenStore)
+})
 
 t.test('rotation: each refresh token buys one new pair', async (t) => {
   const store = new MemoryRefreshTokenStore()
   const server = await startServer(t, { refreshTokens: store })
   const first = await login(server)
-  const stored = await store.find(hashOf(first.refresh_token))
-  t.match(stored, { subject: 'alice', scopes: ALICE.scopes, clientId: null, usedAt: null }, 'stored under its SHA-256')
-  t.equal(await store.find(first.refresh_token), null, 'never under the token itself')
+  const { familyId, secret } = partsOf(first.refresh_token)
+  const stored = await store.find(familyId)
+  t.match(stored, { subject: 'alice', scopes: ALICE.scopes, clientId: null, tokenHash: hashOf(secret) }, 'the secret\'s SHA-256')
+  t.notMatch(JSON.stringify(stored), secret, 'never the secret itself')
+  t.same(stored?.accessTokens.map(({ tokenId }) => tokenId), [claimsOf(server, first.access_token).jti], 'the access token issued with it')
 
   const second = await refresh(server, first.refresh_token)
   t.equal(second.status, 200)
@@ -30,8 +65,11 @@ t.test('rotation: each refresh token buys one new pair', async (t) => {
   const claims = claimsOf(server, second.json.access_token)
   t.match(claims, { sub: 'alice', scope: 'chat:read chat:write' })
   t.not(claims.jti, claimsOf(server, first.access_token).jti)
-  t.equal((await store.find(hashOf(second.json.refresh_token)))?.familyId, stored?.familyId, 'in the same family')
-  t.type((await store.find(hashOf(first.refresh_token)))?.usedAt, 'number', 'the old token is marked used')
+  t.equal(partsOf(second.json.refresh_token).familyId, familyId, 'in the same family')
+  const rotated = await store.find(familyId)
+  t.equal(rotated?.tokenHash, hashOf(partsOf(second.json.refresh_token).secret), 'one record, now naming the new token')
+  t.same(rotated?.accessTokens.map(({ tokenId }) => tokenId), [claimsOf(server, first.access_token).jti, claims.jti], 'both access tokens, oldest first')
+  t.equal(store.size, 1, 'still one record')
 
   const third = await postJson(`${server.base}/token`, { grant_type: 'refresh_token', refresh_token: second.json.refresh_token })
   t.equal(third.status, 200, 'JSON works too')
@@ -55,9 +93,7 @@ t.test('reusing a rotated refresh token revokes its whole family and closes its 
   const liveClosed = closed(live.socket)
   const olderClosed = closed(older.socket)
 
-  const reuse = await refresh(server, first.refresh_token)
-  t.equal(reuse.status, 400)
-  t.same(reuse.json, { error: 'invalid_grant', error_description: 'invalid refresh token' })
+  assertInvalidGrant(t, await refresh(server, first.refresh_token))
   t.same(await liveClosed, { code: 4401, reason: 'token revoked' }, 'the newest access token\'s socket closes with 4401')
   t.same(await olderClosed, { code: 4401, reason: 'token revoked' }, 'so does the first one\'s')
 
@@ -95,27 +131,84 @@ t.test('a narrower scope on refresh, never a wider one', async (t) => {
   t.equal(cannotWiden.json.error, 'invalid_scope', 'a family never grows beyond its login')
 })
 
-t.test('unknown, expired, missing and malformed refresh tokens', async (t) => {
+t.test('malformed, unknown, expired and missing refresh tokens: 400, and the token in use survives them', async (t) => {
   const store = new MemoryRefreshTokenStore()
   const server = await startServer(t, { refreshTokens: store })
-  for (const token of ['unknown', 'x'.repeat(43), 'eyJhbGciOiJIUzI1NiJ9.e30.sig']) {
-    t.same((await refresh(server, token)).json, { error: 'invalid_grant', error_description: 'invalid refresh token' })
+  const tokens = await login(server)
+  const { familyId, secret } = partsOf(tokens.refresh_token)
+  const aFamilyId = 'A'.repeat(22)
+  const aSecret = 'B'.repeat(43)
+  const malformed = [
+    'unknown', 'x'.repeat(43), secret, 'eyJhbGciOiJIUzI1NiJ9.e30.sig', `${familyId}.`, `.${secret}`, `${familyId}.${secret}x`,
+    `${familyId}x.${secret}`, `${familyId}.${secret}.${secret}`, `${familyId}.${secret.slice(1)}=`, `${familyId} ${secret}`,
+  ]
+  for (const token of malformed) assertInvalidGrant(t, await refresh(server, token), JSON.stringify(token))
+  assertInvalidGrant(t, await refresh(server, `${aFamilyId}.${aSecret}`), 'a family that does not exist')
+
+  const expired: RefreshTokenFamily = {
+    subject: 'alice', scopes: [], clientId: null, tokenHash: hashOf(aSecret), expiresAt: Date.now() - 1, accessTokens: [],
   }
-  const expired = 'an-expired-refresh-token'
-  await store.save(hashOf(expired), {
-    familyId: 'f', subject: 'alice', scopes: [], clientId: null, expiresAt: Date.now() - 1, usedAt: null,
-  }, { tokenId: 'j', expiresAt: Date.now() - 1 })
-  t.equal((await refresh(server, expired)).json.error, 'invalid_grant', 'expired')
+  await store.create(aFamilyId, expired)
+  assertInvalidGrant(t, await refresh(server, `${aFamilyId}.${aSecret}`), 'an expired family')
 
   const missing = await postForm(`${server.base}/token`, { grant_type: 'refresh_token' })
+  t.equal(missing.status, 400)
   t.same(missing.json, { error: 'invalid_request', error_description: 'missing refresh_token' })
-  const tokens = await login(server)
   const repeated = await postForm(`${server.base}/token`, { grant_type: 'refresh_token', refresh_token: [tokens.refresh_token, 'x'] })
+  t.equal(repeated.status, 400)
   t.same(repeated.json, { error: 'invalid_request', error_description: 'refresh_token must be one string' })
   const typed = await postJson(`${server.base}/token`, { grant_type: 'refresh_token', refresh_token: 12345 })
+  t.equal(typed.status, 400)
   t.equal(typed.json.error, 'invalid_request')
-  t.equal((await refresh(server, tokens.refresh_token)).status, 200, 'the token survived the malformed requests')
+  t.equal((await refresh(server, tokens.refresh_token)).status, 200, 'the token survived every bad request')
   await stillServes(t, server)
+})
+
+t.test('a family keeps a bounded list of access tokens: one pushed out is revoked at once', async (t) => {
+  const store = new MemoryRefreshTokenStore()
+  const server = await startServer(t, { refreshTokens: store, accessTokensPerFamily: 2 })
+  const first = await login(server)
+  const { familyId } = partsOf(first.refresh_token)
+  const oldest = await opened(server.wsUrl, bearer(first.access_token))
+  await nextMessage(oldest.socket)
+  const oldestClosed = closed(oldest.socket)
+  const second = (await refresh(server, first.refresh_token)).json
+  const third = (await refresh(server, second.refresh_token)).json
+  t.same(await oldestClosed, { code: 4401, reason: 'token revoked' }, 'the first access token was pushed out: its socket closes')
+  t.equal((await refused(server.wsUrl, bearer(first.access_token))).status, 401, 'and it is denylisted')
+  const jtis = [second, third].map((pair) => claimsOf(server, pair.access_token).jti)
+  t.same((await store.find(familyId))?.accessTokens.map(({ tokenId }) => tokenId), jtis, 'the family holds the two newest')
+
+  const newer = await opened(server.wsUrl, bearer(second.access_token))
+  await nextMessage(newer.socket)
+  const newerClosed = closed(newer.socket)
+  let current = third
+  for (let i = 0; i < 20; i++) current = (await refresh(server, current.refresh_token)).json
+  t.equal((await store.find(familyId))?.accessTokens.length, 2, 'whatever the number of rotations')
+  t.same(await newerClosed, { code: 4401, reason: 'token revoked' })
+  const newest = await opened(server.wsUrl, bearer(current.access_token))
+  t.match(JSON.parse(await nextMessage(newest.socket)), { subject: 'alice' }, 'the newest still opens')
+  newest.socket.terminate()
+  await stillServes(t, server)
+})
+
+t.test('access tokens that have expired are dropped from a family without a denylist entry', async (t) => {
+  const store = new MemoryRefreshTokenStore()
+  const server = await startServer(t, { refreshTokens: store })
+  const secret = 'C'.repeat(43)
+  const expiredAccess = { tokenId: 'expired-jti', expiresAt: Date.now() - 1 }
+  const liveAccess = { tokenId: 'live-jti', expiresAt: Date.now() + 60_000 }
+  const family: RefreshTokenFamily = {
+    subject: 'alice', scopes: ['chat:read'], clientId: null, tokenHash: hashOf(secret), expiresAt: Date.now() + 60_000, accessTokens: [],
+  }
+  await store.create('F'.repeat(22), { ...family, accessTokens: [expiredAccess, liveAccess] })
+  const rotated = await refresh(server, `${'F'.repeat(22)}.${secret}`)
+  t.equal(rotated.status, 200)
+  t.same((await store.find('F'.repeat(22)))?.accessTokens.map(({ tokenId }) => tokenId),
+    ['live-jti', claimsOf(server, rotated.json.access_token).jti], 'the expired one is gone from the family')
+  t.equal(await server.app.wsAuth.denyList.has('expired-jti'), false, 'and never needed denylisting')
+  t.equal((await postForm(`${server.base}/revoke`, { token: rotated.json.refresh_token })).status, 200)
+  t.equal(await server.app.wsAuth.denyList.has('live-jti'), true, 'revoking the family denylists the live ones')
 })
 
 t.test('refresh checks the user again', async (t) => {
@@ -140,56 +233,33 @@ t.test('refresh checks the user again', async (t) => {
   await stillServes(t, server)
 })
 
-t.test('a reuse that ends the family during a rotation ends the new pair too', async (t) => {
+t.test('a family revoked between lookup and rotation: the refresh fails and nothing is issued', async (t) => {
   const inner = new MemoryRefreshTokenStore()
-  let raceOnce = false
-  // Plays a concurrent reuse: between this rotation's markUsed and its save, another request ends the family.
-  const racing: RefreshTokenStore = {
-    find: (hash) => inner.find(hash),
-    save: (hash, record, accessToken) => inner.save(hash, record, accessToken),
-    deleteFamily: (familyId) => inner.deleteFamily(familyId),
-    async markUsed (hash, at) {
-      const before = await inner.markUsed(hash, at)
-      if (raceOnce && before !== null) {
-        raceOnce = false
-        await inner.deleteFamily(before.familyId)
-      }
-      return before
-    },
-  }
-  const server = await startServer(t, { refreshTokens: racing })
+  const server = await startServer(t, {
+    refreshTokens: racingStore(inner, async (familyId) => { await inner.delete(familyId) }),
+  })
   const tokens = await login(server)
-  raceOnce = true
-  const result = await refresh(server, tokens.refresh_token)
-  t.same(result.json, { error: 'invalid_grant', error_description: 'invalid refresh token' })
-  t.equal(inner.size, 0, 'the pair issued meanwhile was deleted with the family')
+  assertInvalidGrant(t, await refresh(server, tokens.refresh_token))
+  t.equal(inner.size, 0, 'no family came back')
   await stillServes(t, server)
 })
 
-t.test('a refresh token that another request spent first counts as reuse', async (t) => {
+t.test('a refresh token that another request spent between lookup and rotation counts as reuse', async (t) => {
   const inner = new MemoryRefreshTokenStore()
-  let spendFirst = false
-  const racing: RefreshTokenStore = {
-    find: (hash) => inner.find(hash),
-    save: (hash, record, accessToken) => inner.save(hash, record, accessToken),
-    deleteFamily: (familyId) => inner.deleteFamily(familyId),
-    async markUsed (hash, at) {
-      if (spendFirst) {
-        spendFirst = false
-        await inner.markUsed(hash, at - 1)
-      }
-      return await inner.markUsed(hash, at)
-    },
-  }
-  const server = await startServer(t, { refreshTokens: racing })
+  const server = await startServer(t, {
+    refreshTokens: racingStore(inner, async (familyId, expectedHash) => {
+      const family = await inner.find(familyId)
+      await inner.rotate(familyId, expectedHash, { ...family!, tokenHash: 'spent by another request' })
+    }),
+  })
   const tokens = await login(server)
   const { socket } = await opened(server.wsUrl, bearer(tokens.access_token))
   await nextMessage(socket)
   const socketClosed = closed(socket)
-  spendFirst = true
-  t.equal((await refresh(server, tokens.refresh_token)).json.error, 'invalid_grant')
-  t.same(await socketClosed, { code: 4401, reason: 'token revoked' })
+  assertInvalidGrant(t, await refresh(server, tokens.refresh_token))
+  t.same(await socketClosed, { code: 4401, reason: 'token revoked' }, 'the family is ended with its sockets')
   t.equal(inner.size, 0)
+  await stillServes(t, server)
 })
 
 t.test('concurrent refreshes with one token: one wins, the family ends', async (t) => {
@@ -202,29 +272,5 @@ t.test('concurrent refreshes with one token: one wins, the family ends', async (
   for (const winner of winners) {
     t.equal((await refresh(server, winner.json.refresh_token)).json.error, 'invalid_grant', 'the winner\'s family is ended by the losers\' reuse')
   }
-  await stillServes(t, server)
-})
-
-t.test('a refresh token whose family ends between lookup and use', async (t) => {
-  const inner = new MemoryRefreshTokenStore()
-  let revokeFirst = false
-  const racing: RefreshTokenStore = {
-    find: (hash) => inner.find(hash),
-    save: (hash, record, accessToken) => inner.save(hash, record, accessToken),
-    deleteFamily: (familyId) => inner.deleteFamily(familyId),
-    async markUsed (hash, at) {
-      if (revokeFirst) {
-        revokeFirst = false
-        const record = await inner.find(hash)
-        await inner.deleteFamily(record!.familyId)
-      }
-      return await inner.markUsed(hash, at)
-    },
-  }
-  const server = await startServer(t, { refreshTokens: racing })
-  const tokens = await login(server)
-  revokeFirst = true
-  t.same((await refresh(server, tokens.refresh_token)).json, { error: 'invalid_grant', error_description: 'invalid refresh token' })
-  t.equal(inner.size, 0, 'nothing was issued')
   await stillServes(t, server)
 })

@@ -5,7 +5,7 @@ import {
 } from './fixture.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
-const REFRESH_TOKEN = /^[A-Za-z0-9_-]{43}$/
+const REFRESH_TOKEN = /^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/
 
 function assertNoStore (t: Test, result: Answer): void {
   t.equal(result.headers.get('cache-control'), 'no-store')
@@ -31,7 +31,7 @@ t.test('password grant, form-encoded: every field and header', async (t) => {
   t.equal(result.json.token_type, 'Bearer')
   t.equal(result.json.expires_in, 900, 'the default lifetime, in seconds')
   t.equal(result.json.scope, 'chat:read chat:write', 'no scope asked: the user\'s scopes')
-  t.match(result.json.refresh_token, REFRESH_TOKEN, '32 random bytes, base64url')
+  t.match(result.json.refresh_token, REFRESH_TOKEN, 'a family id and a secret, 16 and 32 random bytes, base64url')
 
   const claims = claimsOf(server, result.json.access_token)
   t.equal(claims.sub, 'alice')

@@ -21,6 +21,9 @@ export { plugin as wsBearer, type WsAuthGuard }
 export { PRECEDENCE } from './extractors.js'
 export { VERIFIED_TOKENS_MAX, VERIFIED_TOKENS_TTL_MS, identityFromClaims } from './verifier.js'
 export { EXPIRY_TICK_MS } from './connections.js'
+export { ASYMMETRIC_ALGORITHMS, externalIssuerVerifier, jwtVerifier, type AsymmetricAlgorithm, type ExternalIssuerOptions } from './external-issuer.js'
+export { RemoteKeySet, type RemoteKeySetOptions } from './jwks.js'
+export { UpstreamError, fetchJson, type UpstreamFailure } from './remote-json.js'
 export { CHANNELS, type AuthenticatedEvent, type FailedEvent, type LiveSocketEvent, type Phase, type RevokedEvent } from './events.js'
 export type {
   Authorizer, BasicOptions, Extractor, IdentityInit, InBandProtocol, LiveSession, Mode, PasswordVerifier, TokenVerifier, WsAuthOptions,

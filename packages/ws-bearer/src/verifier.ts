@@ -55,7 +55,7 @@ export const VERIFIED_TOKENS_TTL_MS = 600_000
  * token's `exp` nor ten minutes (so a key rotation takes effect by then, as with fast-jwt's cache); expiry and the
  * denylist are still checked on every use, after this.
  */
-class VerifiedTokens {
+export class VerifiedTokens {
   readonly #entries = new Map<string, { init: IdentityInit, until: number }>()
 
   get (token: string, now: number): IdentityInit | undefined {
@@ -73,6 +73,14 @@ class VerifiedTokens {
   }
 }
 
+/** A verified JWT payload as a frozen identity: one token's sockets share it, so no route can change what another sees. */
+export function frozenIdentity (claims: unknown): IdentityInit {
+  if (claims === null || typeof claims !== 'object') throw new WsAuthError('invalid', 'invalid token')
+  const init = identityFromClaims(Object.freeze(claims as Record<string, unknown>))
+  Object.freeze(init.scopes)
+  return Object.freeze(init)
+}
+
 export function createTokenVerifier (
   fastify: FastifyInstance,
   verify: TokenVerifier | undefined,
@@ -87,11 +95,8 @@ export function createTokenVerifier (
     throw isJwtError(error) ? new WsAuthError('invalid', 'invalid token') : error
   }
   const remember = (token: string, now: number) => (claims: unknown): IdentityInit => {
-    if (claims === null || typeof claims !== 'object') throw new WsAuthError('invalid', 'invalid token')
-    // Shared by every socket of this token: frozen, so one route cannot change what another sees.
-    const init = identityFromClaims(Object.freeze(claims as Record<string, unknown>))
-    Object.freeze(init.scopes)
-    verified?.set(token, Object.freeze(init), now)
+    const init = frozenIdentity(claims)
+    verified?.set(token, init, now)
     return init
   }
   return (token) => {

@@ -1,0 +1,46 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { WsAuthError, type Clock, type SingleUseStore } from '@wsauth/core'
+
+/** Who signed in, as `resolveUser` mapped them: what the one-time code is exchanged for. */
+export interface SignedIn {
+  subject: string
+  scopes: string[]
+}
+
+// The store holds digests: a copy of it (a Redis dump) gives no code that could still be redeemed.
+function digest (code: string): string {
+  return createHash('sha256').update(code).digest('base64url')
+}
+
+/** A store that fails is unavailable (503): neither the client's fault nor a bug here. */
+async function fromStore<T> (call: () => Promise<T>): Promise<T> {
+  try {
+    return await call()
+  } catch (error) {
+    throw new WsAuthError('unavailable', undefined, { cause: error })
+  }
+}
+
+/** One-time codes: issued at the end of a sign-in, redeemed once at `POST /token` before they expire. */
+export class LoginCodes {
+  readonly #store: SingleUseStore<SignedIn>
+  readonly #ttlMs: number
+  readonly #clock: Clock
+
+  constructor (store: SingleUseStore<SignedIn>, ttlMs: number, clock: Clock) {
+    this.#store = store
+    this.#ttlMs = ttlMs
+    this.#clock = clock
+  }
+
+  async issue (signedIn: SignedIn): Promise<string> {
+    const code = randomBytes(32).toString('base64url')
+    await fromStore(() => this.#store.put(digest(code), { subject: signedIn.subject, scopes: [...signedIn.scopes] }, this.#clock() + this.#ttlMs))
+    return code
+  }
+
+  /** The sign-in a code was issued for; `null` when it is unknown, spent or expired. */
+  async redeem (code: string): Promise<SignedIn | null> {
+    return await fromStore(() => this.#store.take(digest(code)))
+  }
+}
