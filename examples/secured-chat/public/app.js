@@ -33,12 +33,12 @@ function saveSession () {
   sessionStorage.setItem(SESSION_KEY, JSON.stringify({ username: session.username, refreshToken: session.refreshToken }))
 }
 
-function expiryOf (accessToken) {
+/** What an access token says (read, not verified: the server verifies it), for its subject and expiry. */
+function claimsOf (accessToken) {
   try {
-    const payload = JSON.parse(atob(accessToken.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')))
-    return typeof payload.exp === 'number' ? payload.exp * 1000 : null
+    return JSON.parse(atob(accessToken.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')))
   } catch {
-    return null
+    return {}
   }
 }
 
@@ -51,7 +51,8 @@ async function tokenRequest (params) {
 function keepTokens (body) {
   session.accessToken = body.access_token
   session.refreshToken = body.refresh_token
-  session.expiresAt = expiryOf(body.access_token)
+  const { exp } = claimsOf(body.access_token)
+  session.expiresAt = typeof exp === 'number' ? exp * 1000 : null
   saveSession()
   tickTokenLife()
 }
@@ -319,35 +320,41 @@ function tickTokenLife () {
   $('token-life').textContent = `${minutes}:${String(seconds % 60).padStart(2, '0')} left`
 }
 
+/** Signs in at `POST /token` (a password, or the provider's one-time code); resolves an error to show, or null. */
+async function signIn (params) {
+  try {
+    const { response, body } = await tokenRequest(params)
+    if (response.ok) {
+      session = { username: claimsOf(body.access_token).sub, accessToken: null, refreshToken: null, expiresAt: null }
+      keepTokens(body)
+      startChat()
+      return null
+    }
+    if (response.status === 429) return `Too many attempts. Try again in ${response.headers.get('retry-after') ?? 'a few'} seconds.`
+    if (params.grant_type === 'authorization_code') return 'The sign-in with the provider did not complete. Please try again.'
+    return body.error === 'invalid_grant' ? 'Wrong username or password.' : 'Sign-in failed. Please try again.'
+  } catch {
+    return 'The server could not be reached.'
+  }
+}
+
+function showSignInError (text) {
+  $('signin-error').textContent = text
+  $('signin-error').hidden = false
+}
+
 $('signin-form').addEventListener('submit', async (event) => {
   event.preventDefault()
   const username = $('username').value.trim()
   const password = $('password').value
-  const error = $('signin-error')
   if (username === '' || password === '') {
-    error.textContent = 'Enter your username and password.'
-    error.hidden = false
+    showSignInError('Enter your username and password.')
     return
   }
   $('signin-button').disabled = true
-  try {
-    const { response, body } = await tokenRequest({ grant_type: 'password', username, password })
-    if (response.ok) {
-      session = { username, accessToken: null, refreshToken: null, expiresAt: null }
-      keepTokens(body)
-      startChat()
-      return
-    }
-    const wait = response.headers.get('retry-after')
-    error.textContent = response.status === 429
-      ? `Too many attempts. Try again in ${wait ?? 'a few'} seconds.`
-      : body.error === 'invalid_grant' ? 'Wrong username or password.' : 'Sign-in failed. Please try again.'
-  } catch {
-    error.textContent = 'The server could not be reached.'
-  } finally {
-    $('signin-button').disabled = false
-  }
-  error.hidden = false
+  const error = await signIn({ grant_type: 'password', username, password })
+  $('signin-button').disabled = false
+  if (error !== null) showSignInError(error)
 })
 
 $('composer').addEventListener('submit', (event) => {
@@ -363,8 +370,14 @@ $('composer').addEventListener('submit', (event) => {
 $('signout').addEventListener('click', () => { signOut() })
 setInterval(tickTokenLife, 1000)
 
+// Back from the provider: @wsauth/oauth2-login left a one-time code in this tab, good once, for 30 seconds.
+const providerCode = sessionStorage.getItem('wsauth.oauth2-login.code')
 const stored = JSON.parse(sessionStorage.getItem(SESSION_KEY) ?? 'null')
-if (stored !== null) {
+if (providerCode !== null) {
+  sessionStorage.removeItem('wsauth.oauth2-login.code')
+  showSignIn()
+  signIn({ grant_type: 'authorization_code', code: providerCode }).then((error) => { if (error !== null) showSignInError(error) })
+} else if (stored !== null) {
   // A reload: the refresh token gets a new access token on the first connect.
   session = { username: stored.username, refreshToken: stored.refreshToken, accessToken: null, expiresAt: null }
   startChat()

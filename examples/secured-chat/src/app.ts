@@ -5,8 +5,9 @@ import websocket from '@fastify/websocket'
 import { redactingLoggerOptions, type Clock } from '@wsauth/core'
 import wsBearer, { CHANNELS, type LiveSocketEvent } from '@wsauth/ws-bearer'
 import subprotocolToken from '@wsauth/subprotocol-token'
-import passwordBearer, { MemoryUserStore } from '@wsauth/password-bearer'
+import passwordBearer from '@wsauth/password-bearer'
 import firstMessage from '@wsauth/first-message'
+import oauth2Login from '@wsauth/oauth2-login'
 import { Chat } from './chat.js'
 import type { Config } from './config.js'
 import type { ChatHub } from './hub/hub.js'
@@ -16,11 +17,7 @@ import { registerDiscovery } from './discovery.js'
 import { registerPage } from './page.js'
 import { RateLimiter } from './rate-limit.js'
 import { CHAT_SCOPE } from './rooms.js'
-
-export const DEMO_USERS = [
-  { username: 'johndoe', password: 'secret', scopes: ['chat', 'admin'] },
-  { username: 'janedoe', password: 'secret2', scopes: ['chat'] },
-] as const
+import { chatUsers, providerUser } from './users.js'
 
 /** The websocket route, and the application subprotocol it speaks. */
 export const CHAT_PATH = '/chat'
@@ -46,8 +43,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
       ...redactingLoggerOptions(),
     },
   })
-  const users = new MemoryUserStore()
-  for (const user of DEMO_USERS) await users.add(user.username, user.password, { scopes: [...user.scopes] })
+  const users = await chatUsers()
 
   await app.register(jwt, { secret: config.jwtSecret, verify: { algorithms: ['HS256'], cache: true } })
   await app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES } })
@@ -55,6 +51,11 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(subprotocolToken)
   await app.register(passwordBearer, { users, accessTokenTtl: config.tokenTtlSeconds })
   await app.register(firstMessage)
+  // "Sign in with the dev provider" (examples/dev-idp, or any OpenID Connect provider): the same tokens as /token's.
+  if (config.oidc !== null) {
+    const { issuer, clientId, clientSecret } = config.oidc
+    await app.register(oauth2Login, { issuer, clientId, clientSecret, resolveUser: providerUser(users) })
+  }
 
   const hub = options.hub ?? (config.redisUrl === null
     ? new MemoryHub({ clock })
@@ -89,6 +90,6 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   }, (socket, request) => chat.open(socket, request))
 
   registerDiscovery(app, { path: CHAT_PATH, protocol: CHAT_PROTOCOL })
-  await registerPage(app)
+  await registerPage(app, { providerName: config.oidc?.providerName ?? null })
   return app
 }

@@ -12,6 +12,18 @@ export interface Config {
   jwtSecret: string
   /** Messages per second each user may send (per node). */
   messagesPerSecond: number
+  /** "Sign in with …" an OpenID Connect provider, when OIDC_ISSUER is set; `null` otherwise. */
+  oidc: OidcConfig | null
+}
+
+export interface OidcConfig {
+  issuer: string
+  /** OIDC_CLIENT_ID; default `secured-chat`, the dev provider's client for this example. */
+  clientId: string
+  /** OIDC_CLIENT_SECRET, for a provider that registered the chat as a confidential client. */
+  clientSecret: string | undefined
+  /** OIDC_PROVIDER_NAME, for the button: "Sign in with <name>". Default `the dev provider`. */
+  providerName: string
 }
 
 export class ConfigError extends Error {}
@@ -39,6 +51,14 @@ export function configFromEnv (env: NodeJS.ProcessEnv, randomSecret: () => strin
     redisUrl: env.REDIS_URL === undefined || env.REDIS_URL === '' ? null : env.REDIS_URL,
     jwtSecret: env.JWT_SECRET ?? randomSecret(),
     messagesPerSecond: positiveInteger(env, 'MESSAGES_PER_SECOND', 20),
+    oidc: env.OIDC_ISSUER === undefined || env.OIDC_ISSUER === ''
+      ? null
+      : {
+          issuer: env.OIDC_ISSUER,
+          clientId: env.OIDC_CLIENT_ID || 'secured-chat',
+          clientSecret: env.OIDC_CLIENT_SECRET || undefined,
+          providerName: env.OIDC_PROVIDER_NAME || 'the dev provider',
+        },
   }
 }
 

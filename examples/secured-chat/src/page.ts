@@ -20,10 +20,27 @@ const ASSETS: Asset[] = [
   { path: '/wsauth-client.js', file: new URL(import.meta.resolve('@wsauth/client/browser')), type: 'text/javascript; charset=utf-8' },
 ]
 
+function escapeHtml (value: string): string {
+  return value.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`)
+}
+
+/** The sign-in page's "Sign in with …" link, shown when a provider is configured. */
+function withProvider (html: string, providerName: string): string {
+  return html
+    .replace('<div id="provider" class="provider" hidden>', '<div id="provider" class="provider">')
+    .replace('>Sign in with the dev provider</a>', `>Sign in with ${escapeHtml(providerName)}</a>`)
+}
+
+export interface PageOptions {
+  /** The provider of "Sign in with …", or `null` for none. */
+  providerName: string | null
+}
+
 /** The page: plain HTML, CSS and JS, read once at startup. */
-export async function registerPage (app: FastifyInstance): Promise<void> {
+export async function registerPage (app: FastifyInstance, options: PageOptions): Promise<void> {
   for (const asset of ASSETS) {
-    const body = await readFile(asset.file)
+    const file = await readFile(asset.file)
+    const body = asset.path === '/' && options.providerName !== null ? withProvider(String(file), options.providerName) : file
     app.get(asset.path, async (_request, reply) => reply
       .type(asset.type)
       .header('content-security-policy', CONTENT_SECURITY_POLICY)

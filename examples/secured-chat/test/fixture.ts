@@ -53,6 +53,7 @@ export function testConfig (overrides: Partial<Config> = {}): Config {
     redisUrl: null,
     jwtSecret: JWT_SECRET,
     messagesPerSecond: 20,
+    oidc: null,
     ...overrides,
   }
 }
