@@ -51,8 +51,12 @@ export class ChatPage {
 
   /** Waits until "Online" lists exactly these names (in order). */
   async seesOnline (names: string[]): Promise<void> {
-    await this.page.waitForFunction(`JSON.stringify([...document.querySelector('[aria-label="Online"]').children]
-      .map((item) => item.textContent)) === ${JSON.stringify(JSON.stringify(names))}`)
+    // A function, not text: Playwright polls text predicates with `eval`, which the page's CSP forbids.
+    await this.page.waitForFunction((expected) => {
+      const page = globalThis as unknown as { document: { querySelector (selector: string): { children: Iterable<{ textContent: string }> } } }
+      const list = page.document.querySelector('[aria-label="Online"]')
+      return JSON.stringify([...list.children].map((item) => item.textContent)) === expected
+    }, JSON.stringify(names))
   }
 
   /** The connection states the page has shown since it loaded. */
