@@ -26,7 +26,10 @@ export const CHAT_PROTOCOL = 'chat.v1'
 const MAX_FRAME_BYTES = 64 * 1024
 
 export interface BuildOptions {
-  /** One clock for the guard (expiry, `auth.expiring`), the rate limit and message stamps. Default `Date.now`. */
+  /**
+   * One clock for the tokens issued, the guard (expiry, `auth.expiring`), the rate limit and message stamps, so a test
+   * moves them all at once. Default `Date.now`.
+   */
   clock?: Clock
   /** The hub; default `RedisHub` on `config.redisUrl`, else `MemoryHub`. Closed with the app. */
   hub?: ChatHub
@@ -49,7 +52,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES } })
   await app.register(wsBearer, { origins: config.allowedOrigins, clock })
   await app.register(subprotocolToken)
-  await app.register(passwordBearer, { users, accessTokenTtl: config.tokenTtlSeconds })
+  await app.register(passwordBearer, { users, accessTokenTtl: config.tokenTtlSeconds, clock })
   await app.register(firstMessage)
   // "Sign in with the dev provider" (examples/dev-idp, or any OpenID Connect provider): the same tokens as /token's.
   if (config.oidc !== null) {

@@ -1,10 +1,27 @@
 // The chat in headless Chromium, as two people use it: johndoe on node A and janedoe on node B, two browser contexts,
 // two in-process nodes sharing a real redis-server. Every wait ends on something the page shows (bounded by
 // Playwright's own timeout), never on a pause.
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import t from 'tap'
+import { CHANNELS, type LiveSocketEvent } from '@wsauth/ws-bearer'
 import { launchChromium } from '../../../test/helpers/browser.ts'
+import { closed, opened } from '../../../test/helpers/index.ts'
 import { freePort, startRedis } from '../../../test/helpers/redis.ts'
 import { TestClock, startNode, type ChatNode } from './fixture.ts'
+
+/** Resolves once the guard has refreshed a socket of each of `subjects` in band. */
+function refreshedFor (subjects: string[]): Promise<void> {
+  const waiting = new Set(subjects)
+  return new Promise((resolve) => {
+    const onRefreshed = (event: unknown): void => {
+      waiting.delete((event as LiveSocketEvent).subject)
+      if (waiting.size > 0) return
+      unsubscribe(CHANNELS.refreshed, onRefreshed)
+      resolve()
+    }
+    subscribe(CHANNELS.refreshed, onRefreshed)
+  })
+}
 import { ChatPage } from './page.ts'
 
 t.test('two people, two nodes, one chat', async (t) => {
@@ -74,6 +91,26 @@ t.test('two people, two nodes, one chat', async (t) => {
     }
     t.ok(await jane.online.isVisible())
     t.ok(await jane.rooms.isVisible())
+  })
+
+  await t.test('tokens refreshed in band as they near expiry: the conversation goes on, past the old tokens\' exp', async (t) => {
+    // Every node's clock moves: tokens are issued, noticed and expired on it (TOKEN_TTL_SECONDS 900, notice 30 s).
+    const advance = (ms: number): void => { a.clock.advance(ms); b.clock.advance(ms) }
+    // A socket that never refreshes, with a token as old as theirs: the server closes it when that age runs out.
+    const canaryToken = await a.signIn('johndoe', 'secret')
+    const { socket: canary } = await opened(a.url, { headers: { authorization: `Bearer ${canaryToken.access_token}` } })
+    const canaryClosed = closed(canary)
+
+    const refreshed = refreshedFor(['johndoe', 'janedoe'])
+    advance((900 - 30 + 1) * 1000)
+    await refreshed
+    await john.say('after the refresh')
+    await jane.sees('after the refresh')
+    advance(60_000)
+    t.match(await canaryClosed, { code: 4401, reason: 'token expired' }, 'a token of their first sign-in has expired on the server')
+    await jane.say('and past the old expiry')
+    await john.sees('and past the old expiry')
+    t.equal(await john.page.locator('#room-title').innerText(), '# general')
   })
 
   await t.test('the connection never left "Connected" on either page', async (t) => {
