@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { createServer } from 'node:net'
 import type { Teardown } from './app.ts'
+import { freePort } from './port.ts'
 
 /** Debian's redis-server, as .ci/run installs it. */
 export const REDIS_SERVER = process.env.REDIS_SERVER_PATH ?? 'redis-server'
@@ -12,17 +12,6 @@ export interface RedisServer {
   url: string
   /** Stops the server (SIGTERM) and waits for it to exit. */
   stop (): Promise<void>
-}
-
-/** A port no one listens on right now. */
-export async function freePort (): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  server.close()
-  await once(server, 'close')
-  return port
 }
 
 /**

@@ -5,7 +5,8 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { opened } from '../../../test/helpers/index.ts'
-import { freePort, startRedis } from '../../../test/helpers/redis.ts'
+import { freePort } from '../../../test/helpers/port.ts'
+import { startRedis } from '../../../test/helpers/redis.ts'
 import { join, next, send } from './fixture.ts'
 
 const exampleDir = fileURLToPath(new URL('..', import.meta.url))

@@ -6,7 +6,8 @@ import t from 'tap'
 import { CHANNELS, type LiveSocketEvent } from '@wsauth/ws-bearer'
 import { launchChromium } from '../../../test/helpers/browser.ts'
 import { closed, opened } from '../../../test/helpers/index.ts'
-import { freePort, startRedis } from '../../../test/helpers/redis.ts'
+import { freePort } from '../../../test/helpers/port.ts'
+import { startRedis } from '../../../test/helpers/redis.ts'
 import { TestClock, startNode, type ChatNode } from './fixture.ts'
 
 /** Resolves once the guard has refreshed a socket of each of `subjects` in band. */

@@ -4,7 +4,7 @@ import t from 'tap'
 import { exampleClients } from '../../dev-idp/src/clients.ts'
 import { launchChromium } from '../../../test/helpers/browser.ts'
 import { startIdp } from '../../../test/helpers/oidc.ts'
-import { freePort } from '../../../test/helpers/redis.ts'
+import { freePort } from '../../../test/helpers/port.ts'
 import { startNode } from './fixture.ts'
 import { ChatPage } from './page.ts'
 

@@ -5,7 +5,7 @@ import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { launchChromium } from '../../../test/helpers/browser.ts'
-import { freePort } from '../../../test/helpers/redis.ts'
+import { freePort } from '../../../test/helpers/port.ts'
 import { ChatPage } from './page.ts'
 
 const root = fileURLToPath(new URL('../../..', import.meta.url))
