@@ -33,7 +33,11 @@ export async function startRedis (t: Teardown): Promise<RedisServer> {
     child.once('error', reject)
     child.once('exit', (code) => reject(new Error(`redis-server exited with ${code} before it was ready:\n${output}`)))
   })
+  // A test process that ends without its teardowns (an uncaught error, process.exit) takes its server with it.
+  const kill = (): void => { child.kill('SIGKILL') }
+  process.once('exit', kill)
   const stop = async (): Promise<void> => {
+    process.off('exit', kill)
     if (child.exitCode !== null || child.signalCode !== null) return
     child.kill('SIGTERM')
     await once(child, 'exit')
