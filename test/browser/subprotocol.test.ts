@@ -22,8 +22,10 @@ interface PageSocket {
 // Plain JavaScript, run by the page: opens a socket, answers the welcome with `hi`, closes after the echo, and reports
 // everything the page saw. A socket that neither closes nor fails within a minute (a bound for a broken run, far above
 // any delay of a busy machine) is reported as it stands (close: null).
+// The import map resolves the one import of the helpers' module, as a bundler would.
 const PAGE = `<!doctype html>
 <title>subprotocol</title>
+<script type="importmap">{ "imports": { "@wsauth/core/syntax": "/syntax.js" } }</script>
 <script>
 globalThis.connect = (url, protocols) => new Promise((resolve) => {
   const seen = { opened: false, protocol: null, messages: [], error: false, close: null }
@@ -50,8 +52,10 @@ function connect (page: Page, url: string, protocols: string[]): Promise<PageSoc
   [url, protocols] as const)
 }
 
-// The browser build of the helpers, exactly as the package exports it.
-const protocolModule = await readFile(createRequire(import.meta.url).resolve('@wsauth/subprotocol-token/protocol'), 'utf8')
+// The browser build of the helpers and of the one module it imports, exactly as the packages export them.
+const require = createRequire(import.meta.url)
+const protocolModule = await readFile(require.resolve('@wsauth/subprotocol-token/protocol'), 'utf8')
+const syntaxModule = await readFile(require.resolve('@wsauth/core/syntax'), 'utf8')
 
 t.test('headless Chromium offers a token as a subprotocol', async (t) => {
   const fx = await build(t, {
@@ -59,6 +63,7 @@ t.test('headless Chromium offers a token as a subprotocol', async (t) => {
     routes: (app) => {
       app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(PAGE))
       app.get('/protocol.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(protocolModule))
+      app.get('/syntax.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(syntaxModule))
     },
   })
   const chromium = await launchChromium()

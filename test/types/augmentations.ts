@@ -49,19 +49,22 @@ expectTypeOf(app.wsAuth).toEqualTypeOf<WsAuthGuard>()
 expectTypeOf(app.wsAuth.disconnect).parameters.toEqualTypeOf<[subject: string, outcome?: 'revoked' | 'withdrawn']>()
 expectTypeOf(app.wsAuth.disconnect).returns.toBeNumber()
 expectTypeOf(app.wsAuth.disconnectToken).returns.toBeNumber()
-expectTypeOf(app.wsAuth.revokeToken).parameters.toEqualTypeOf<[tokenId: string, expiresAt: number | null]>()
+expectTypeOf(app.wsAuth.revokeToken).parameters.toEqualTypeOf<[tokenId: string, expiresAt: number | null, options?: { subject?: string }]>()
+expectTypeOf(app.wsAuth.disconnectPasswords).parameters.toEqualTypeOf<[subject: string, outcome?: 'revoked' | 'withdrawn']>()
+expectTypeOf(app.wsAuth.disconnectPasswords).returns.toBeNumber()
 expectTypeOf(app.wsAuth.revokeToken).returns.resolves.toBeNumber()
 expectTypeOf(app.wsAuth.connectionCount).toEqualTypeOf<(subject?: string) => number>()
 expectTypeOf(app.wsAuth.verifyToken).returns.resolves.toEqualTypeOf<Identity>()
-expectTypeOf(app.wsAuth.maxCredentialLength).toBeNumber()
 // @ts-expect-error a subject is a string
 app.wsAuth.disconnect(42)
 // @ts-expect-error the outcomes of a disconnect are 'revoked' and 'withdrawn'
 app.wsAuth.disconnect('alice', 'expired')
 // @ts-expect-error revokeToken needs the token's expiry (null: none)
 app.wsAuth.revokeToken('jti-1')
-// @ts-expect-error the limit is read-only
-app.wsAuth.maxCredentialLength = 1
+// @ts-expect-error the subject of a revocation is a string
+app.wsAuth.revokeToken('jti-1', null, { subject: 42 })
+// @ts-expect-error the transport is a name in core's Transports: a package adds one by declaration merging
+app.wsAuth.verifyToken('token', request, 'carrier-pigeon')
 
 // fastify.passwordBearer: the password grant's decorator.
 expectTypeOf(app.passwordBearer).toEqualTypeOf<PasswordBearer>()

@@ -2,6 +2,13 @@ import type { FastifyRequest } from 'fastify'
 import { WsAuthError, type Credential } from '@wsauth/core'
 import { PRECEDENCE, type Extractor } from '@wsauth/ws-bearer'
 
+declare module '@wsauth/core' {
+  interface Transports {
+    /** The session cookie set through the hidden iframe (@wsauth/cookie-iframe). */
+    cookie: true
+  }
+}
+
 /** RFC 6265bis §5.6: user agents keep at most 4096 bytes of a cookie's name and value together; longer ones vanish. */
 export const MAX_COOKIE_BYTES = 4096
 
@@ -53,11 +60,7 @@ const VERIFIED_COOKIES = 1024
  * make the browser send it), so the guard requires an Origin allowlist at startup and an Origin on every handshake
  * that authenticates this way.
  */
-export function cookieExtractor (
-  cookieFor: (request: FastifyRequest) => SessionCookie,
-  unsignCookie: Unsign,
-  maxCredentialLength: number
-): Extractor {
+export function cookieExtractor (cookieFor: (request: FastifyRequest) => SessionCookie, unsignCookie: Unsign): Extractor {
   const verified = new Map<string, string>()
   const unsign = (signed: string): string | null => {
     const cached = verified.get(signed)
@@ -87,8 +90,6 @@ export function cookieExtractor (
       if (cookie.name.length + 1 + signed.length > MAX_COOKIE_BYTES) throw new WsAuthError('malformed', 'credential too long')
       const token = unsign(signed)
       if (token === null) throw new WsAuthError('invalid', 'invalid session cookie')
-      // The guard's cap, as for every transport (a smaller one than the cookie's own limit included).
-      if (token.length > maxCredentialLength) throw new WsAuthError('malformed', 'credential too long')
       return { kind: 'token', transport: 'cookie', token }
     },
   }

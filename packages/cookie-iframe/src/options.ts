@@ -1,4 +1,4 @@
-import { OriginAllowlist, WsAuthOptionsError, readOptions } from '@wsauth/core'
+import { OriginAllowlist, WsAuthOptionsError, isToken, readOptions } from '@wsauth/core'
 
 export const PLUGIN = '@wsauth/cookie-iframe'
 
@@ -31,8 +31,6 @@ export interface CheckedOptions {
 }
 
 const KNOWN = ['prefix', 'secret', 'parentOrigins', 'cookieName', 'realm']
-// RFC 6265 §4.1.1: a cookie name is an HTTP token.
-const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 
 function isKey (key: unknown): key is string | Buffer {
   return (typeof key === 'string' || Buffer.isBuffer(key)) && key.length > 0
@@ -65,7 +63,8 @@ export function checkOptions (options: unknown): CheckedOptions {
   }
 
   const cookieName = reader.string('cookieName', 'wsauth')
-  if (!COOKIE_NAME.test(cookieName)) {
+  // RFC 6265 §4.1.1: a cookie name is an HTTP token.
+  if (!isToken(cookieName)) {
     throw reader.error('cookieName', 'must be a cookie name: letters, digits and !#$%&\'*+-.^_`|~ only')
   }
 

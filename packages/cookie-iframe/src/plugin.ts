@@ -32,7 +32,7 @@ async function cookieIframe (fastify: FastifyInstance, options: CookieIframeOpti
   }
 
   const guard = fastify.wsAuth
-  const extractor = cookieExtractor(cookieFor, (value) => fastify.unsignCookie(value), guard.maxCredentialLength)
+  const extractor = cookieExtractor(cookieFor, (value) => fastify.unsignCookie(value))
   // The guard refuses an ambient transport without an Origin allowlist: that is the startup error for a missing one.
   guard.registerExtractor(extractor)
 
@@ -68,8 +68,9 @@ async function cookieIframe (fastify: FastifyInstance, options: CookieIframeOpti
   }
 
   async function bearerIdentity (request: FastifyRequest): Promise<{ token: string, identity: Identity }> {
-    const authorization = parseAuthorization(headerLines(request.raw.rawHeaders, 'authorization'), guard.maxCredentialLength)
-    if (authorization === null || authorization.scheme !== 'bearer') throw new WsAuthError('missing', 'no credentials')
+    // Any other scheme carries no credential here, as at the guard.
+    const authorization = parseAuthorization(headerLines(request.raw, 'authorization'), ['bearer'])
+    if (authorization === null) throw new WsAuthError('missing', 'no credentials')
     const token = authorization.credentials
     return { token, identity: await guard.verifyToken(token, request, 'cookie') }
   }

@@ -142,3 +142,15 @@ t.test('over https (behind a proxy): the cookie is __Host-wsauth, and the plain 
     { status: 401, body: { error: 'unauthorized', error_description: 'no credentials' } }, 'wsauth= is not the https cookie')
   await stillServes(t, fx)
 })
+
+t.test("the guard's credential cap applies to the cookie's token, in the guard's pipeline like every transport's", async (t) => {
+  const fx = await build(t, { guard: { maxCredentialLength: 300 } })
+  const long = fx.sign({ sub: 'alice', padding: 'x'.repeat(300) })
+  assertRefused(t, await refused(fx.ws(), { headers: { cookie: signedCookie(long) }, origin: ORIGIN }), {
+    status: 400, body: { error: 'invalid_request', error_description: 'credential too long' },
+  })
+  const session = await fetch(fx.http('/ws-auth/session'), { method: 'POST', headers: { authorization: `Bearer ${long}` } })
+  t.equal(session.status, 400, 'POST /ws-auth/session caps the token the same way')
+  t.strictSame(await session.json(), { error: 'invalid_request', error_description: 'credential too long' })
+  await stillServes(t, fx)
+})

@@ -4,7 +4,7 @@ import { connect as netConnect } from 'node:net'
 import { Writable } from 'node:stream'
 import t, { type Test } from 'tap'
 import { unsign } from '@fastify/cookie'
-import { closed, nextMessage, opened } from '../../../test/helpers/ws.ts'
+import { closed, nextMessage, opened, refused } from '../../../test/helpers/ws.ts'
 import { craftJwt, logCollector, nowSeconds } from '../../../test/helpers/index.ts'
 import { COOKIE_SECRET, ORIGIN, SECRET, build, cookiePair, postSession, signedCookie, stillServes, type CookieFixture } from './fixture.ts'
 
@@ -103,11 +103,18 @@ t.test('POST /ws-auth/session refusals: exact status, no cookie, the server serv
     await stillIssues(t, fx)
   })
 
-  t.test('another scheme carries no token: 401', async (t) => {
-    const response = await fetch(fx.http('/ws-auth/session'), {
-      method: 'POST', headers: { authorization: `Basic ${Buffer.from('token:abc').toString('base64')}` },
-    })
-    await refusal(t, response, 401, CHALLENGE, { error: 'unauthorized', error_description: 'no credentials' })
+  t.test('another scheme carries no token: 401, as at the guard, whatever that scheme\'s syntax', async (t) => {
+    for (const authorization of [
+      `Basic ${Buffer.from('token:abc').toString('base64')}`,
+      'Digest username="alice", realm="wsauth", nonce="abc", uri="/ws-auth/session", response="def"',
+      'Negotiate',
+    ]) {
+      const response = await fetch(fx.http('/ws-auth/session'), { method: 'POST', headers: { authorization } })
+      await refusal(t, response, 401, CHALLENGE, { error: 'unauthorized', error_description: 'no credentials' })
+      const handshake = await refused(fx.ws(), { headers: { authorization }, origin: ORIGIN })
+      t.equal(handshake.status, 401, `${authorization.slice(0, 6)}: the guard answers the same`)
+      t.strictSame(JSON.parse(handshake.body), { error: 'unauthorized', error_description: 'no credentials' })
+    }
     await stillIssues(t, fx)
   })
 
@@ -397,6 +404,19 @@ t.test('GET /ws-auth/iframe: no inline script, a CSP whose frame-ancestors is ex
   t.equal(client.headers.get('content-type'), 'text/javascript; charset=utf-8')
   t.equal(client.headers.get('access-control-allow-origin'), '*', 'importable as a module from the app page\'s origin')
   t.match(await client.text(), /export function setSessionCookie/)
+})
+
+t.test('an upgrade request to the plugin\'s routes: 404, never a 101 nor an error line', async (t) => {
+  const { stream, lines } = logCollector()
+  const fx = await build(t, { logger: { level: 'info', stream } })
+  const cookie = signedCookie(fx.sign({ sub: 'alice' }))
+  for (const path of ['/ws-auth/iframe', '/ws-auth/iframe.js', '/ws-auth/session']) {
+    const refusal = await refused(fx.ws(path), { headers: { cookie }, origin: ORIGIN })
+    t.equal(refusal.status, 404, path)
+  }
+  t.notOk(lines.some((line) => (JSON.parse(line) as { level: number }).level >= 50), 'no error line')
+  t.equal((await fetch(fx.http('/ws-auth/iframe'))).status, 200, 'the page is still served')
+  await stillServes(t, fx)
 })
 
 t.test('parentOrigins and prefix options', async (t) => {

@@ -1,4 +1,5 @@
 import { WsAuthError } from './outcome.js'
+import { isToken, isToken68 } from './syntax.js'
 
 /** Default cap on a credential's length, in characters. */
 export const DEFAULT_MAX_CREDENTIAL_LENGTH = 4096
@@ -15,9 +16,13 @@ export interface BasicCredentials {
   password: string
 }
 
-// RFC 7235: auth-scheme = token; credentials = token68 (we accept no auth-param lists: neither Bearer nor Basic uses them).
-const AUTHORIZATION = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) +([A-Za-z0-9\-._~+/]+=*)$/
-const SCHEME_ONLY = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+ *$/
+/** The header fields of a request: Node's `IncomingMessage`, or a request built by hand. */
+export interface HeaderSource {
+  /** Every header line as sent, names and values alternating; absent on a request built by hand (`injectWS`). */
+  readonly rawHeaders?: readonly string[]
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>
+}
+
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 // RFC 7617 §2: user-id and password exclude control characters.
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
@@ -25,36 +30,46 @@ const CONTROL = /[\u0000-\u001f\u007f]/
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 /**
- * All lines of one header, from `rawHeaders` (Node keeps only the first `Authorization` in `headers`, which would
- * hide a duplicate).
+ * Every line of one header field, in order. Read from `rawHeaders`, because Node keeps only the first `Authorization`
+ * in `headers` and joins other fields' lines, which would hide a duplicate; a request without `rawHeaders` has only
+ * `headers` to give.
  */
-export function headerLines (rawHeaders: readonly string[], name: string): string[] {
-  const lines: string[] = []
+export function headerLines (message: HeaderSource, name: string): string[] {
   const lower = name.toLowerCase()
-  for (let i = 0; i < rawHeaders.length - 1; i += 2) {
-    if (rawHeaders[i]!.toLowerCase() === lower) lines.push(rawHeaders[i + 1]!)
+  const raw = message.rawHeaders
+  if (raw === undefined) {
+    const value = message.headers[lower]
+    return value === undefined ? [] : Array.isArray(value) ? [...value] : [value]
+  }
+  const lines: string[] = []
+  for (let i = 0; i < raw.length - 1; i += 2) {
+    if (raw[i]!.toLowerCase() === lower) lines.push(raw[i + 1]!)
   }
   return lines
 }
 
 /**
- * Parses the `Authorization` header lines of a request. No header: `null`. Two headers, a scheme without
- * credentials, credentials that are not token68, or credentials over the length cap: a `malformed` error.
+ * Parses the `Authorization` header lines of a request for the schemes a caller accepts (lowercase names). No header,
+ * or a header of another scheme: `null`, whatever that scheme's own syntax (Digest's auth-params, a bare `Negotiate`):
+ * it carries no credential for this caller. Two headers, an accepted scheme without credentials or with credentials
+ * that are not token68, or a first word that is no scheme at all: a `malformed` error.
  */
-export function parseAuthorization (
-  lines: readonly string[],
-  maxLength: number = DEFAULT_MAX_CREDENTIAL_LENGTH
-): AuthorizationValue | null {
+export function parseAuthorization (lines: readonly string[], schemes: readonly string[]): AuthorizationValue | null {
   if (lines.length === 0) return null
   if (lines.length > 1) throw new WsAuthError('malformed', 'more than one Authorization header')
+  // RFC 7235 §2.1: credentials = auth-scheme [ 1*SP token68 ].
   const value = lines[0]!.trim()
-  const match = AUTHORIZATION.exec(value)
-  if (match === null) {
-    throw new WsAuthError('malformed', SCHEME_ONLY.test(value) ? 'missing credentials' : 'malformed Authorization header')
-  }
-  // The cap is on the credential itself (as for every other transport), not on the scheme in front of it.
-  if (match[2]!.length > maxLength) throw new WsAuthError('malformed', 'credential too long')
-  return { scheme: match[1]!.toLowerCase(), credentials: match[2]! }
+  const space = value.indexOf(' ')
+  const name = space === -1 ? value : value.slice(0, space)
+  if (!isToken(name)) throw new WsAuthError('malformed', 'malformed Authorization header')
+  const scheme = name.toLowerCase()
+  if (!schemes.includes(scheme)) return null
+  let start = space + 1
+  while (start > 0 && value[start] === ' ') start++
+  const credentials = space === -1 ? '' : value.slice(start)
+  if (credentials === '') throw new WsAuthError('malformed', 'missing credentials')
+  if (!isToken68(credentials)) throw new WsAuthError('malformed', 'malformed Authorization header')
+  return { scheme, credentials }
 }
 
 /** Decodes Basic credentials (RFC 7617): strict base64, UTF-8, a `:` between user-id and password. */

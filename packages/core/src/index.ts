@@ -1,4 +1,4 @@
-export type { Transport, Credential, Identity } from './types.js'
+export type { Transport, Transports, Credential, Identity } from './types.js'
 export type {
   DiscoveryDocument, DiscoveryEndpoints, DiscoveryInBand, DiscoveryMessageNames, DiscoveryCloseCode, DiscoveryRoute,
   DiscoveryTransports,
@@ -9,8 +9,9 @@ export {
 } from './outcome.js'
 export {
   DEFAULT_MAX_CREDENTIAL_LENGTH, headerLines, parseAuthorization, decodeBasic, encodeBasic,
-  type AuthorizationValue, type BasicCredentials,
+  type AuthorizationValue, type BasicCredentials, type HeaderSource,
 } from './authorization.js'
+export { isToken, isToken68 } from './syntax.js'
 export { OriginAllowlist, normaliseOrigin } from './origin.js'
 export {
   CREDENTIAL_WORDS, REDACTED, redactQuery, redactQueryInText, redactedRequestSerializer, redactingLoggerOptions, type LoggedRequest,

@@ -1,5 +1,26 @@
-/** How a credential reached the server. Packages that add a transport extend this union by name. */
-export type Transport = 'bearer' | 'basic' | 'query' | 'subprotocol' | 'cookie' | 'first-message'
+/**
+ * How a credential can reach the server, one key per transport. Open: a package that adds a transport adds its name
+ * by declaration merging, without editing core:
+ *
+ * ```ts
+ * declare module '@wsauth/core' {
+ *   interface Transports { ticket: true }
+ * }
+ * ```
+ */
+export interface Transports {
+  /** `Authorization: Bearer`. */
+  bearer: true
+  /** `Authorization: Basic` (URI user info): `token:<token>`, or a username and password. */
+  basic: true
+  /** A query parameter (`?token=`). */
+  query: true
+  /** The socket's first message (and in-band refresh). */
+  'first-message': true
+}
+
+/** The name of a transport: a key of `Transports`. */
+export type Transport = keyof Transports
 
 /** A credential as an extractor found it, before verification. */
 export type Credential =

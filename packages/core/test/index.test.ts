@@ -22,6 +22,8 @@ t.test('the public API, exactly', async (t) => {
     'encodeBasic',
     'headerLines',
     'httpAnswer',
+    'isToken',
+    'isToken68',
     'isWsAuthError',
     'normaliseOrigin',
     'parseAuthorization',
@@ -32,4 +34,10 @@ t.test('the public API, exactly', async (t) => {
     'redactingLoggerOptions',
     'toWsAuthError',
   ])
+})
+
+t.test('@wsauth/core/syntax: the token rules, for browser modules', async (t) => {
+  const syntax = await import('@wsauth/core/syntax')
+  t.strictSame(Object.keys(syntax).sort(), ['isToken', 'isToken68'])
+  t.equal(syntax.isToken, core.isToken, 'the same functions as the main entry point')
 })

@@ -129,13 +129,48 @@ t.test('auth.expiring goes out expiringNoticeMs before expiry; a refresh moves t
   t.strictSame(await closed(socket), { code: 4401, reason: 'token expired' }, 'and the new expiry is enforced')
 })
 
-t.test('a token already inside the notice window is told on the next tick, after the welcome', async (t) => {
+t.test('a token that lives less than the notice window is told halfway through its life, once per token', async (t) => {
   const c = await clockFixture(t)
-  const expiresAt = c.now() + 5000
-  const socket = await authenticate(c.fx, '/fm', c.token('short', { subject: 'bob', expiresAt }), 'bob')
-  c.advanceTo(c.now() + SWEPT)
-  t.strictSame(parsed(await nextMessage(socket)), { type: 'auth.expiring', expiresAt })
-  socket.close()
+  const start = c.now()
+  let witnesses = 0
+  // Once a witness that expires at `time` is closed, the sweep has run past it: a notice due by then has gone out,
+  // and on its socket it comes before anything sent after.
+  const sweptPast = async (time: number): Promise<void> => {
+    const witness = await opened(c.fx.url('/plain'), {
+      headers: { authorization: `Bearer ${c.token(`witness-${++witnesses}`, { subject: 'wit', expiresAt: time })}` },
+    })
+    t.equal(await nextMessage(witness.socket), 'Welcome wit!')
+    c.advanceTo(time + SWEPT)
+    await closed(witness.socket)
+  }
+  const noNoticeYet = async (name: string): Promise<void> => {
+    socket.send(name)
+    t.equal(await nextMessage(socket), `You wrote: ${name}`, `${name}: no notice before the echo`)
+  }
+
+  // 5 s of life against the default 30 s window: the notice is due 2.5 s before expiry, not at once.
+  const socket = await authenticate(c.fx, '/fm', c.token('short-1', { subject: 'bob', expiresAt: start + 5000, tokenId: 'short-1' }), 'bob')
+  await sweptPast(start + 1500)
+  await noNoticeYet('after 2 s')
+  c.advanceTo(start + 2500 + SWEPT)
+  t.strictSame(parsed(await nextMessage(socket)), { type: 'auth.expiring', expiresAt: start + 5000 }, 'told halfway through its life')
+
+  // A refresh with another short token: not told again right away, but halfway through the new token's life.
+  socket.send(refreshMessage(c.token('short-2', { subject: 'bob', expiresAt: start + 8000, tokenId: 'short-2' })))
+  t.strictSame(parsed(await nextMessage(socket)), { type: 'auth.ok', expiresAt: start + 8000 })
+  await sweptPast(start + 4500)
+  await noNoticeYet('right after the refresh')
+  c.advanceTo(start + 5500 + SWEPT)
+  t.strictSame(parsed(await nextMessage(socket)), { type: 'auth.expiring', expiresAt: start + 8000 }, 'the new token is told once too')
+
+  // The same token again: it has had its notice.
+  socket.send(refreshMessage('short-2'))
+  t.strictSame(parsed(await nextMessage(socket)), { type: 'auth.ok', expiresAt: start + 8000 })
+  await sweptPast(start + 7000)
+  await noNoticeYet('after refreshing with the same token')
+  c.advanceTo(start + 8000 + SWEPT)
+  t.strictSame(await closed(socket), { code: 4401, reason: 'token expired' })
+  t.strictSame(await rest(socket), [], 'no second notice for a token, ever')
 })
 
 t.test('refresh arriving as the token expires', async (t) => {

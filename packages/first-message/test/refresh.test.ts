@@ -157,16 +157,25 @@ t.test('custom message names', async (t) => {
   renamed.socket.close()
 })
 
-t.test('option checks', async (t) => {
-  for (const [name, options] of [
-    ['timeoutMs 0', { timeoutMs: 0 }],
-    ['timeoutMs NaN', { timeoutMs: Number.NaN }],
-    ['maxPayload 1.5', { maxPayload: 1.5 }],
-    ['expiringNoticeMs -1', { expiringNoticeMs: -1 }],
-    ['an empty name', { messages: { auth: '' } }],
-    ['the same key twice', { messages: { typeKey: 'x', tokenKey: 'x' } }],
-    ['the same type twice', { messages: { refresh: 'auth' } }],
+t.test('options are checked at registration: a startup error naming the option', async (t) => {
+  const P = '@wsauth/first-message: option'
+  for (const [options, message] of [
+    [{ timeout: 1000 }, `${P} "timeout" is not an option of @wsauth/first-message`],
+    [{ timeoutMs: 0 }, `${P} "timeoutMs" must be an integer >= 1; got 0`],
+    [{ timeoutMs: Number.NaN }, `${P} "timeoutMs" must be an integer >= 1; got NaN`],
+    [{ timeoutMs: 1.5 }, `${P} "timeoutMs" must be an integer >= 1; got 1.5`],
+    [{ timeoutMs: '5000' }, `${P} "timeoutMs" must be an integer >= 1; got a string`],
+    [{ maxPayload: 1.5 }, `${P} "maxPayload" must be an integer >= 1; got 1.5`],
+    [{ maxPayload: -1 }, `${P} "maxPayload" must be an integer >= 1; got -1`],
+    [{ expiringNoticeMs: -1 }, `${P} "expiringNoticeMs" must be an integer >= 0; got -1`],
+    [{ messages: 'auth' }, `${P} "messages" must be an object; got a string`],
+    [{ messages: { login: 'x' } }, `${P} "messages.login" is not an option of @wsauth/first-message`],
+    [{ messages: { auth: '' } }, `${P} "messages.auth" must be a non-empty string; got a string`],
+    [{ messages: { typeKey: 'x', tokenKey: 'x' } }, `${P} "messages" must name different keys for typeKey and tokenKey`],
+    [{ messages: { refresh: 'auth' } }, `${P} "messages" must name four different message types`],
   ] as const) {
-    await t.rejects(build(t, { firstMessage: options }), TypeError, name)
+    await t.rejects(build(t, { firstMessage: options as never }), { name: 'WsAuthOptionsError', message }, message)
   }
+  const fx = await build(t, { firstMessage: { expiringNoticeMs: 0, timeoutMs: 1000 } })
+  await stillServes(t, fx)
 })

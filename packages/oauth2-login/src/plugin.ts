@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import fastifyCookie from '@fastify/cookie'
-import { MemorySingleUseStore, httpAnswer, redactedRequestSerializer, toWsAuthError } from '@wsauth/core'
+import { MemorySingleUseStore, httpAnswer, toWsAuthError } from '@wsauth/core'
 import { OAuthError } from '@wsauth/password-bearer'
 import type { UpstreamError } from '@wsauth/ws-bearer'
 import { LOGIN_FAILURES, LoginError } from './errors.js'
@@ -12,7 +12,6 @@ import { Provider } from './provider.js'
 import { SignIn, oauth2ClientOptions } from './sign-in.js'
 
 // The callback's query carries the provider's code and the state: neither belongs in a log line.
-const CALLBACK_LOG_SERIALIZER = redactedRequestSerializer(['code', 'state'])
 
 async function oauth2Login (fastify: FastifyInstance, options: OAuth2LoginOptions): Promise<void> {
   const settings = readLoginOptions(options)
@@ -73,11 +72,6 @@ async function oauth2Login (fastify: FastifyInstance, options: OAuth2LoginOption
     // The app's @fastify/cookie may be registered without its parsing hook (as @wsauth/cookie-iframe does).
     routes.addHook('onRequest', async (request) => {
       request.cookies ??= routes.parseCookie(request.headers.cookie ?? '')
-    })
-    // Replaces the request serializer after any the app's logger factory sets (the guard's redacts only its own names).
-    const parentFactory = routes.childLoggerFactory
-    routes.setChildLoggerFactory(function redactingCallbackLogger (logger, bindings, childOptions, rawRequest) {
-      return parentFactory.call(this, logger, bindings, childOptions, rawRequest).child({}, { serializers: { req: CALLBACK_LOG_SERIALIZER } })
     })
     routes.setErrorHandler(answerFailure)
     routes.get(settings.startPath, async (request, reply) => reply.redirect(await signIn.start(request, reply)))

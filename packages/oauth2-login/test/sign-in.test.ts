@@ -46,7 +46,8 @@ t.test('a whole sign-in over HTTP ends in password-bearer\'s tokens, which open 
   for (const secret of [answered.json.code, tokens.json.access_token, tokens.json.refresh_token, url.searchParams.get('code')!]) {
     t.notOk(logs.includes(secret), 'no code or token in any log line')
   }
-  t.match(logs, /"url":"\/login\/oidc\/callback\?code=\[redacted\]&state=\[redacted\]/, 'the callback is logged redacted')
+  // The guard's request serializer covers every route registered after it: `code` makes the whole query credential-like.
+  t.match(logs, /"url":"\/login\/oidc\/callback\?\[redacted\]"/, 'the callback is logged redacted')
 })
 
 t.test('a browser gets a page that leaves the code in sessionStorage and goes on to the app', async (t) => {

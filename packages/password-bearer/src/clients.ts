@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { decodeBasic, headerLines, parseAuthorization, type AuthorizationValue } from '@wsauth/core'
+import { decodeBasic, headerLines, parseAuthorization, type AuthorizationValue, type HeaderSource } from '@wsauth/core'
 import { OAuthError } from './errors.js'
 import { optionalParam, type Params } from './params.js'
 
@@ -57,11 +57,14 @@ export class ClientRegistry {
     return this.#secrets.get(id) != null
   }
 
-  /** The authenticated client's id, from HTTP Basic or the `client_id`/`client_secret` parameters. */
-  authenticate (rawHeaders: readonly string[], params: Params): string {
+  /**
+   * The authenticated client's id, from HTTP Basic or the `client_id`/`client_secret` parameters. An `Authorization`
+   * header of another scheme carries no client credentials.
+   */
+  authenticate (request: HeaderSource, params: Params): string {
     let authorization: AuthorizationValue | null
     try {
-      authorization = parseAuthorization(headerLines(rawHeaders, 'authorization'))
+      authorization = parseAuthorization(headerLines(request, 'authorization'), ['basic'])
     } catch {
       throw new OAuthError('invalid_request', 'malformed Authorization header')
     }
@@ -70,7 +73,6 @@ export class ClientRegistry {
     let id = bodyId
     let secret = bodySecret
     if (authorization !== null) {
-      if (authorization.scheme !== 'basic') throw new OAuthError('invalid_client', 'unsupported client authentication')
       // RFC 6749 §2.3: one authentication method per request.
       if (bodySecret !== undefined) throw new OAuthError('invalid_request', 'more than one client authentication method')
       let basic

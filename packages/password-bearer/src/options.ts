@@ -72,8 +72,8 @@ export interface PasswordBearer {
   issueTokens (subject: string, scopes: string[], options?: { clientId?: string }): Promise<TokenResponse>
   /**
    * Checks a username and password against the store exactly as the password grant does (same throttle, same cost
-   * for unknown users): the guard's `basic.verifyPassword`. `null` when wrong; throws a `rate_limited` WsAuthError
-   * (429 / 4429) when throttled.
+   * for unknown users): the guard's `basic.verifyPassword`. The identity expires `accessTokenTtl` seconds from now, as
+   * an access token would. `null` when wrong; throws a `rate_limited` WsAuthError (429 / 4429) when throttled.
    */
   authenticateUser (username: string, password: string, request: FastifyRequest): Promise<IdentityInit | null>
   /**

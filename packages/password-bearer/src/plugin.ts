@@ -31,6 +31,9 @@ function jwtDecorator (fastify: FastifyInstance, namespace: string | undefined):
   return decorator as JwtDecorator
 }
 
+/** A refresh-token family and whose it is. */
+interface UserFamily { familyId: string, subject: string }
+
 async function passwordBearer (fastify: FastifyInstance, options: PasswordBearerOptions): Promise<void> {
   const settings = readSettings(options)
   const { users, clients, refreshTokens, throttle, realm } = settings
@@ -65,7 +68,7 @@ async function passwordBearer (fastify: FastifyInstance, options: PasswordBearer
   fastify.addHook('onReady', async () => { grants.close() })
 
   function authenticateClient (request: FastifyRequest, params: Params): string | null {
-    return clients === null ? null : clients.authenticate(request.raw.rawHeaders, params)
+    return clients === null ? null : clients.authenticate(request.raw, params)
   }
 
   async function extensionGrant (handler: GrantHandler, request: FastifyRequest, params: Params, clientId: string | null): Promise<TokenResponse> {
@@ -76,12 +79,21 @@ async function passwordBearer (fastify: FastifyInstance, options: PasswordBearer
     return await tokens.startFamily({ subject, scopes: granted, clientId }, granted)
   }
 
-  /** The family a refresh token names, when it is one of this client's; `null` for anything else. */
-  async function familyOf (refreshToken: string, clientId: string | null): Promise<string | null> {
+  /** The family a refresh token names (any client's when `clientId` is `undefined`); `null` for anything else. */
+  async function familyOf (refreshToken: string, clientId?: string | null): Promise<UserFamily | null> {
     const parsed = parseRefreshToken(refreshToken)
     if (parsed === null) return null
     const family = await fromStore(() => refreshTokens.find(parsed.familyId))
-    return family !== null && family.clientId === clientId ? parsed.familyId : null
+    if (family === null || (clientId !== undefined && family.clientId !== clientId)) return null
+    return { familyId: parsed.familyId, subject: family.subject }
+  }
+
+  /** A revocation the user asked for (`POST /revoke`, `revokeFamilyOf`): the family, and the user's password sockets. */
+  async function revokeUserFamily (family: UserFamily): Promise<boolean> {
+    const revoked = await tokens.revokeFamily(family.familyId)
+    // Sockets opened with a password carry no token id: only the subject reaches them.
+    fastify.wsAuth.disconnectPasswords(family.subject)
+    return revoked
   }
 
   async function revokeAccessToken (token: string, clientId: string | null): Promise<void> {
@@ -93,9 +105,10 @@ async function passwordBearer (fastify: FastifyInstance, options: PasswordBearer
       // RFC 7009 §2.2: an invalid token is not an error; there is nothing to revoke.
       return
     }
-    const { jti, exp, client_id: tokenClient } = claims
+    const { jti, exp, sub, client_id: tokenClient } = claims
     if (typeof jti !== 'string' || (tokenClient ?? null) !== clientId) return
-    await fastify.wsAuth.revokeToken(jti, typeof exp === 'number' ? exp * 1000 : null)
+    // With the subject, the user's sockets opened with a password (no token id) close too: a revocation is a logout.
+    await fastify.wsAuth.revokeToken(jti, typeof exp === 'number' ? exp * 1000 : null, typeof sub === 'string' ? { subject: sub } : {})
   }
 
   async function token (request: FastifyRequest, reply: FastifyReply): Promise<TokenResponse> {
@@ -122,9 +135,9 @@ async function passwordBearer (fastify: FastifyInstance, options: PasswordBearer
     optionalParam(params, 'token_type_hint')
     // Any token of a family names it, a spent one too (presenting one is reuse). Another client's family is left
     // alone and answered like an unknown token: nothing is revealed about it.
-    const familyId = await familyOf(revoked, clientId)
-    if (familyId === null) await revokeAccessToken(revoked, clientId)
-    else await tokens.revokeFamily(familyId)
+    const family = await familyOf(revoked, clientId)
+    if (family === null) await revokeAccessToken(revoked, clientId)
+    else await revokeUserFamily(family)
     noStore(reply)
     return reply.code(200).send()
   }
@@ -139,14 +152,16 @@ async function passwordBearer (fastify: FastifyInstance, options: PasswordBearer
     },
     async authenticateUser (username, password, request) {
       const user = await login.checkPassword(username, password, request.ip)
-      return user === null ? null : { subject: user.username, scopes: user.scopes ?? [], expiresAt: null, tokenId: null }
+      if (user === null) return null
+      // A password socket lives as long as an access token would: it has no token id, so only its subject reaches it.
+      return { subject: user.username, scopes: user.scopes ?? [], expiresAt: Date.now() + settings.accessTokenTtl * 1000, tokenId: null }
     },
     addGrant (grantType, handler) {
       grants.add(grantType, handler)
     },
     async revokeFamilyOf (refreshToken) {
-      const parsed = parseRefreshToken(refreshToken)
-      return parsed !== null && await tokens.revokeFamily(parsed.familyId)
+      const family = await familyOf(refreshToken)
+      return family !== null && await revokeUserFamily(family)
     },
   } satisfies PasswordBearer)
 

@@ -62,7 +62,10 @@ t.test('failed client authentication: 401 invalid_client with a Basic challenge'
   assertInvalidClient(t, await postForm(`${server.base}/token`, { ...PASSWORD_GRANT, client_id: 'cli', client_secret: 'wrong' }))
   assertInvalidClient(t, await postForm(`${server.base}/token`, { ...PASSWORD_GRANT, client_id: 'cli' }))
   assertInvalidClient(t, await postForm(`${server.base}/token`, { ...PASSWORD_GRANT, client_id: 'nobody' }))
-  assertInvalidClient(t, await postForm(`${server.base}/token`, PASSWORD_GRANT, { authorization: 'Bearer some-token' }), 'unsupported client authentication')
+  // Another scheme carries no client credentials (as everywhere in wsauth): the client did not authenticate.
+  assertInvalidClient(t, await postForm(`${server.base}/token`, PASSWORD_GRANT, { authorization: 'Bearer some-token' }), 'client authentication required')
+  assertInvalidClient(t, await postForm(`${server.base}/token`, PASSWORD_GRANT, { authorization: 'Digest username="cli", nonce="x"' }),
+    'client authentication required')
   const wrongPasswordGoodClient = await postForm(`${server.base}/token`, { ...PASSWORD_GRANT, password: 'wrong' }, basic('cli', 's3cret-with-enough-entropy'))
   t.equal(wrongPasswordGoodClient.json.error, 'invalid_grant', 'client first, then the user')
   await stillServes(t, server)

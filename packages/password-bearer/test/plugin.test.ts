@@ -314,7 +314,10 @@ t.test('a user store whose records carry no scopes', async (t) => {
   const refreshed = await postForm(`${server.base}/token`, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token })
   t.equal(refreshed.status, 200)
   t.notOk('scope' in refreshed.json)
-  t.same(await server.app.passwordBearer.authenticateUser(ALICE.username, ALICE.password, { ip: '192.0.2.9' } as never), {
-    subject: 'alice', scopes: [], expiresAt: null, tokenId: null,
-  })
+  const before = Date.now()
+  const identity = await server.app.passwordBearer.authenticateUser(ALICE.username, ALICE.password, { ip: '192.0.2.9' } as never)
+  const after = Date.now()
+  t.match(identity, { subject: 'alice', scopes: [], tokenId: null })
+  // The access-token lifetime (900 s by default), from the moment of the check: bounds, not a margin of time.
+  t.ok(identity!.expiresAt! >= before + 900_000 && identity!.expiresAt! <= after + 900_000, 'a password login lives as long as an access token')
 })

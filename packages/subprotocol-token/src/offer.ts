@@ -1,10 +1,9 @@
 // The server's side of a subprotocol offer: parsing the request's header and choosing the protocol to echo.
-import { WsAuthError } from '@wsauth/core'
+import { WsAuthError, isToken } from '@wsauth/core'
 import { JUPYTER_MARKER, TOKEN_PREFIXES, isApplicationProtocol, tokenFormatOf, type SubprotocolFormat } from './protocol.js'
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/
-// JEP 121 tokens are encodeURIComponent output: subprotocol characters, with `%` only in front of two hex digits.
-const PERCENT_ENCODED = /^(?:[!#$&'*+\-.^_`|~0-9A-Za-z]|%[0-9A-Fa-f]{2})*$/
+const STRAY_PERCENT = /%(?![0-9A-Fa-f]{2})/
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 /**
@@ -21,7 +20,8 @@ function trimOws (element: string): string {
 
 function decodeToken (format: SubprotocolFormat, encoded: string): string {
   if (format === 'jupyter') {
-    if (!PERCENT_ENCODED.test(encoded)) throw new WsAuthError('malformed', 'token subprotocol is not percent-encoded')
+    // encodeURIComponent output: subprotocol characters, with `%` only in front of two hex digits.
+    if (encoded !== '' && (!isToken(encoded) || STRAY_PERCENT.test(encoded))) throw new WsAuthError('malformed', 'token subprotocol is not percent-encoded')
     try {
       // The syntax is checked above, so the only way left to fail is bytes that are not UTF-8.
       return decodeURIComponent(encoded)
@@ -57,11 +57,7 @@ export interface ParsedOffer {
  * Parses every `Sec-WebSocket-Protocol` line (comma-separated, trimmed). Token protocols of every format are taken
  * out whether or not their format is enabled, so none is ever echoed; only enabled formats carry a credential.
  */
-export function parseOffer (
-  lines: readonly string[],
-  formats: ReadonlySet<SubprotocolFormat>,
-  maxLength: number
-): ParsedOffer {
+export function parseOffer (lines: readonly string[], formats: ReadonlySet<SubprotocolFormat>): ParsedOffer {
   const protocols: string[] = []
   // Duplicates are looked up here, not in `protocols`: a 16 KB header holds thousands of names.
   const seen = new Set<string>()
@@ -93,7 +89,6 @@ export function parseOffer (
       }
       try {
         const value = decodeToken(format, protocol.slice(TOKEN_PREFIXES[format].length))
-        if (value.length > maxLength) throw new WsAuthError('malformed', 'credential too long')
         // An empty token carries no credential, as an empty `?token=` does: the other transports are tried.
         if (value !== '') token = { format, value }
       } catch (thrown) {

@@ -3,10 +3,17 @@ import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify'
 import type {} from '@fastify/websocket'
 import fp from 'fastify-plugin'
 import type { WebSocketServer } from 'ws'
-import { WsAuthError, headerLines, type Credential } from '@wsauth/core'
+import { WsAuthError, headerLines, readOptions, type Credential } from '@wsauth/core'
 import { PRECEDENCE, type WsAuthRouteOptions } from '@wsauth/ws-bearer'
 import { parseOffer, selectProtocol, type ParsedOffer } from './offer.js'
-import { FORMATS, JUPYTER_MARKER, isApplicationProtocol, type SubprotocolFormat } from './protocol.js'
+import { FORMATS, JUPYTER_MARKER, isApplicationProtocol } from './protocol.js'
+
+declare module '@wsauth/core' {
+  interface Transports {
+    /** A token in `Sec-WebSocket-Protocol` (@wsauth/subprotocol-token). */
+    subprotocol: true
+  }
+}
 
 export interface SubprotocolTokenOptions {
   /** Which formats carry a credential; each is on unless set to `false`. */
@@ -26,15 +33,16 @@ type RawRequest = IncomingMessage & { [kOffer]?: Offer }
 const HEADER = 'sec-websocket-protocol'
 const NO_OFFER: ParsedOffer = Object.freeze({ protocols: [], lines: [], token: null, error: null })
 
-function checkProtocols (protocols: unknown, where: string): void {
-  if (protocols === undefined) return
+const PLUGIN = '@wsauth/subprotocol-token'
+
+/** What is wrong with a list of a route's protocols; `null` when nothing is. */
+function protocolsProblem (protocols: unknown): string | null {
   if (!Array.isArray(protocols) || !protocols.every((protocol) => typeof protocol === 'string' && isApplicationProtocol(protocol))) {
-    throw new Error(`@wsauth/subprotocol-token: ${where} must be a list of subprotocol names that carry no token`)
+    return 'must be a list of subprotocol names that carry no token'
   }
-  if (protocols.includes(JUPYTER_MARKER)) {
-    throw new Error(`@wsauth/subprotocol-token: ${where} must not list ${JUPYTER_MARKER}; it is echoed only for a JEP 121 token`)
-  }
-  if (new Set(protocols).size !== protocols.length) throw new Error(`@wsauth/subprotocol-token: ${where} lists a protocol twice`)
+  if (protocols.includes(JUPYTER_MARKER)) return `must not list ${JUPYTER_MARKER}; it is echoed only for a JEP 121 token`
+  if (new Set(protocols).size !== protocols.length) return 'lists a protocol twice'
+  return null
 }
 
 function routeOptionsOf (config: unknown): WsAuthRouteOptions | undefined {
@@ -43,13 +51,12 @@ function routeOptionsOf (config: unknown): WsAuthRouteOptions | undefined {
 }
 
 async function subprotocolToken (fastify: FastifyInstance, options: SubprotocolTokenOptions): Promise<void> {
-  const formats = new Set<SubprotocolFormat>()
-  for (const format of FORMATS) {
-    if (options.formats?.[format] !== false) formats.add(format)
-  }
-  checkProtocols(options.protocols, '`protocols`')
-  const defaultProtocols: readonly string[] = options.protocols ?? []
-  const maxLength = fastify.wsAuth.maxCredentialLength
+  const read = readOptions(PLUGIN, options, ['formats', 'protocols'])
+  const switches = read.nested('formats', FORMATS)
+  const formats = new Set(FORMATS.filter((format) => switches?.boolean(format, true) ?? true))
+  const defaultProtocols: readonly string[] = read.stringList('protocols') ?? []
+  const problem = protocolsProblem(defaultProtocols)
+  if (problem !== null) throw read.error('protocols', problem)
 
   function supportedBy (request: FastifyRequest): readonly string[] {
     return routeOptionsOf(request.routeOptions.config)?.protocols ?? defaultProtocols
@@ -61,14 +68,13 @@ async function subprotocolToken (fastify: FastifyInstance, options: SubprotocolT
     const raw = request.raw as RawRequest
     const cached = raw[kOffer]
     if (cached !== undefined) return cached.parsed
-    const single = raw.headers[HEADER]
-    if (single === undefined) return NO_OFFER
-    // `rawHeaders` keeps every line; @fastify/websocket's injectWS builds a request without it.
-    const rawHeaders = raw.rawHeaders as string[] | undefined
-    const parsed = parseOffer(rawHeaders === undefined ? [single] : headerLines(rawHeaders, HEADER), formats, maxLength)
+    if (raw.headers[HEADER] === undefined) return NO_OFFER
+    const parsed = parseOffer(headerLines(raw, HEADER), formats)
     raw[kOffer] = { parsed, request }
     if (parsed.lines.length === 0) delete raw.headers[HEADER]
     else raw.headers[HEADER] = parsed.lines.join(', ')
+    // @fastify/websocket's injectWS builds a request without `rawHeaders`.
+    const rawHeaders = raw.rawHeaders as string[] | undefined
     if (rawHeaders !== undefined) raw.rawHeaders = withLines(rawHeaders, parsed.lines)
     return parsed
   }
@@ -99,7 +105,9 @@ async function subprotocolToken (fastify: FastifyInstance, options: SubprotocolT
   })
 
   fastify.addHook('onRoute', (route: RouteOptions) => {
-    checkProtocols(routeOptionsOf(route.config)?.protocols, `config.wsAuth.protocols of ${route.method} ${route.url}`)
+    const protocols = routeOptionsOf(route.config)?.protocols
+    const routeProblem = protocols === undefined ? null : protocolsProblem(protocols)
+    if (routeProblem !== null) throw new Error(`${PLUGIN}: config.wsAuth.protocols of ${String(route.method)} ${route.url} ${routeProblem}`)
   })
 
   // ws reads this option at every upgrade. Close mode upgrades rejected handshakes too, and still echoes a supported

@@ -1,5 +1,6 @@
-// What a client needs to offer a token as a subprotocol. No imports and no Node APIs: browsers load this module as
-// it is (`@wsauth/subprotocol-token/protocol`).
+// What a client needs to offer a token as a subprotocol. No Node APIs, and one import, of a module that has none
+// itself: browsers load this module (`@wsauth/subprotocol-token/protocol`) through a bundler or an import map.
+import { isToken } from '@wsauth/core/syntax'
 
 /** The ways a token can ride in `Sec-WebSocket-Protocol`. */
 export type SubprotocolFormat = 'jupyter' | 'kubernetes' | 'wsauth'
@@ -19,9 +20,6 @@ export const TOKEN_PREFIXES: Readonly<Record<SubprotocolFormat, string>> = Objec
 
 export const FORMATS: readonly SubprotocolFormat[] = Object.freeze(Object.keys(TOKEN_PREFIXES) as SubprotocolFormat[])
 
-// RFC 6455 §4.1 (an RFC 7230 token), as Blink's IsValidSubprotocolCharacter checks it: what a browser will offer.
-const SUBPROTOCOL = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
-
 /** The format whose prefix starts `protocol`, or `null` for an application protocol (the JEP marker included). */
 export function tokenFormatOf (protocol: string): SubprotocolFormat | null {
   for (const format of FORMATS) {
@@ -32,7 +30,8 @@ export function tokenFormatOf (protocol: string): SubprotocolFormat | null {
 
 /** Whether a browser would offer `protocol` and it can be echoed: a valid name that carries no token. */
 export function isApplicationProtocol (protocol: string): boolean {
-  return SUBPROTOCOL.test(protocol) && tokenFormatOf(protocol) === null
+  // RFC 6455 §4.1: a subprotocol is an HTTP token, which is what a browser will offer.
+  return isToken(protocol) && tokenFormatOf(protocol) === null
 }
 
 /** Unpadded base64url of `bytes`, with the `btoa` that browsers and Node both have. */

@@ -204,9 +204,22 @@ t.test('startup checks', async (t) => {
 
   await t.rejects(async () => { await (await app({ handleProtocols: () => false })).register(subprotocolToken, {}) },
     /chooses the subprotocol itself/, 'an app\'s own handleProtocols is refused')
-  for (const protocols of [['echo v1'], [''], ['echo.v1', 'echo.v1'], [JUPYTER_MARKER], [`${TOKEN_PREFIXES.wsauth}abc`], 'echo.v1']) {
-    await t.rejects(async () => { await (await app()).register(subprotocolToken, { protocols: protocols as string[] }) },
-      /@wsauth\/subprotocol-token: `protocols`/, `plugin protocols ${JSON.stringify(protocols)}`)
+  const P = '@wsauth/subprotocol-token: option'
+  const NO_TOKEN = `${P} "protocols" must be a list of subprotocol names that carry no token`
+  for (const [options, message] of [
+    [{ protocols: ['echo v1'] }, NO_TOKEN],
+    [{ protocols: [`${TOKEN_PREFIXES.wsauth}abc`] }, NO_TOKEN],
+    [{ protocols: [''] }, `${P} "protocols" must be an array of non-empty strings; got an array`],
+    [{ protocols: 'echo.v1' }, `${P} "protocols" must be an array of non-empty strings; got a string`],
+    [{ protocols: ['echo.v1', 'echo.v1'] }, `${P} "protocols" lists a protocol twice`],
+    [{ protocols: [JUPYTER_MARKER] }, `${P} "protocols" must not list ${JUPYTER_MARKER}; it is echoed only for a JEP 121 token`],
+    [{ protocol: ['echo.v1'] }, `${P} "protocol" is not an option of @wsauth/subprotocol-token`],
+    [{ formats: ['wsauth'] }, `${P} "formats" must be an object; got an array`],
+    [{ formats: { ws: false } }, `${P} "formats.ws" is not an option of @wsauth/subprotocol-token`],
+    [{ formats: { jupyter: 'off' } }, `${P} "formats.jupyter" must be true or false; got a string`],
+  ] as const) {
+    await t.rejects(async () => { await (await app()).register(subprotocolToken, options as never) },
+      { name: 'WsAuthOptionsError', message }, message)
   }
   const routeApp = await app()
   await routeApp.register(subprotocolToken, {})

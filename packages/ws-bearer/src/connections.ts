@@ -13,16 +13,36 @@ export interface Connection {
   readonly socket: WebSocket
   identity: Identity
   tracked: boolean
+  /** Authenticated by a username and password (no token id: only its subject reaches it). */
+  password: boolean
   bucket: number | null
   /** How long before expiry `onExpiring` is called, in ms; 0 for never. */
   readonly noticeMs: number
   noticeBucket: number | null
+  /** The credential `onExpiring` was last called for (see `credentialKey`), so that it is called once per credential. */
+  noticed: string | null
+}
+
+export interface TrackOptions {
+  /** How long before expiry `onExpiring` is called, in ms; 0 (default) for never. */
+  noticeMs?: number
+  /** The socket was authenticated by a username and password. */
+  password?: boolean
 }
 
 export interface ConnectionsOptions {
   now?: Clock
-  /** Called once per credential, `noticeMs` (or at most one tick more) before a socket's token expires. */
+  /**
+   * Called once per credential before a socket's token expires: `noticeMs` before, but never more than half the
+   * credential's remaining life before (a token that lives less than the notice window is not told at once), give or
+   * take a tick.
+   */
   onExpiring?: (socket: WebSocket, identity: Identity) => void
+}
+
+// A credential is told of its expiry once. Its token id names it; without one, its expiry is the best name there is.
+function credentialKey (identity: Identity): string {
+  return identity.tokenId !== null ? `id:${identity.tokenId}` : `exp:${identity.expiresAt}`
 }
 
 // An index entry holds the connection itself until a second one shares its key: most token ids, and many subjects and
@@ -58,6 +78,7 @@ function listOf (entry: Entry | undefined): Connection[] {
 export class Connections {
   readonly #bySubject: Index<string> = new Map()
   readonly #byTokenId: Index<string> = new Map()
+  readonly #passwordsBySubject: Index<string> = new Map()
   readonly #byBucket: Index<number> = new Map()
   readonly #byNoticeBucket: Index<number> = new Map()
   readonly #now: Clock
@@ -78,20 +99,30 @@ export class Connections {
   }
 
   /**
-   * How many times `closeSubject` or `closeTokenId` ran. A credential verified while this changed may have been
-   * revoked after its check and before its socket was tracked, where the revocation could not reach it: compare the
-   * count taken before verifying with the one after tracking, and check again when they differ.
+   * How many times `closeSubject`, `closeTokenId` or `closePasswords` ran. A credential verified while this changed
+   * may have been revoked after its check and before its socket was tracked, where the revocation could not reach it:
+   * compare the count taken before verifying with the one after tracking, and check again when they differ.
    */
   get revocations (): number {
     return this.#revocations
   }
 
-  /** Tracks an authenticated socket until it closes; `noticeMs > 0` asks for `onExpiring` that long before expiry. */
-  track (socket: WebSocket, identity: Identity, noticeMs = 0): Connection {
-    const connection: Connection = { socket, identity, tracked: true, bucket: null, noticeMs, noticeBucket: null }
+  /** Tracks an authenticated socket until it closes; `noticeMs > 0` asks for `onExpiring` before expiry. */
+  track (socket: WebSocket, identity: Identity, options: TrackOptions = {}): Connection {
+    const connection: Connection = {
+      socket,
+      identity,
+      tracked: true,
+      password: options.password === true,
+      bucket: null,
+      noticeMs: options.noticeMs ?? 0,
+      noticeBucket: null,
+      noticed: null,
+    }
     this.#size++
     addTo(this.#bySubject, identity.subject, connection)
     if (identity.tokenId !== null) addTo(this.#byTokenId, identity.tokenId, connection)
+    if (connection.password) addTo(this.#passwordsBySubject, identity.subject, connection)
     // 'close' fires once; `on` spares the wrapper `once` allocates per socket.
     socket.on('close', () => this.#untrack(connection))
     this.#schedule(connection)
@@ -99,9 +130,9 @@ export class Connections {
   }
 
   /**
-   * Moves a tracked socket to a refreshed credential of the same subject: new token id, new expiry. Returns `false`
-   * when the socket is no longer tracked, or when its current token expired before the refresh completed (then the
-   * socket is closed as expired: a refresh extends a live credential, it does not revive a dead one).
+   * Moves a tracked socket to a refreshed credential (a token) of the same subject: new token id, new expiry. Returns
+   * `false` when the socket is no longer tracked, or when its current token expired before the refresh completed (then
+   * the socket is closed as expired: a refresh extends a live credential, it does not revive a dead one).
    */
   renew (connection: Connection, identity: Identity): boolean {
     if (!connection.tracked) return false
@@ -111,8 +142,10 @@ export class Connections {
       return false
     }
     if (current.tokenId !== null) removeFrom(this.#byTokenId, current.tokenId, connection)
+    if (connection.password) removeFrom(this.#passwordsBySubject, current.subject, connection)
     this.#unschedule(connection)
     connection.identity = identity
+    connection.password = false
     if (identity.tokenId !== null) addTo(this.#byTokenId, identity.tokenId, connection)
     this.#schedule(connection)
     return true
@@ -136,6 +169,12 @@ export class Connections {
   closeTokenId (tokenId: string, outcome: Outcome): number {
     this.#revocations++
     return this.#closeAll(this.#byTokenId.get(tokenId), outcome)
+  }
+
+  /** Closes every socket a subject opened with a username and password; returns how many. */
+  closePasswords (subject: string, outcome: Outcome): number {
+    this.#revocations++
+    return this.#closeAll(this.#passwordsBySubject.get(subject), outcome)
   }
 
   countSubject (subject: string): number {
@@ -170,10 +209,14 @@ export class Connections {
     }
     connection.bucket = Math.ceil(expiresAt / EXPIRY_TICK_MS)
     addTo(this.#byBucket, connection.bucket, connection)
-    if (connection.noticeMs > 0 && this.#onExpiring !== undefined) {
-      // The notice rides the same sweep. One already due goes out on the next tick, after the app's handler has run
-      // (its welcome first), and never into a bucket the sweep has passed.
-      const due = Math.ceil((expiresAt - connection.noticeMs) / EXPIRY_TICK_MS)
+    const told = connection.noticed === credentialKey(connection.identity)
+    if (connection.noticeMs > 0 && this.#onExpiring !== undefined && !told) {
+      // The notice rides the same sweep, at most half the remaining life before expiry: a token that lives less than
+      // the notice window is told halfway, not at once (and not again right after every refresh). One already due
+      // goes out on the next tick, after the app's handler has run (its welcome first), and never into a bucket the
+      // sweep has passed.
+      const lead = Math.min(connection.noticeMs, (expiresAt - now) / 2)
+      const due = Math.ceil((expiresAt - lead) / EXPIRY_TICK_MS)
       connection.noticeBucket = Math.max(due, Math.floor(now / EXPIRY_TICK_MS) + 1)
       addTo(this.#byNoticeBucket, connection.noticeBucket, connection)
     }
@@ -194,6 +237,7 @@ export class Connections {
         this.#byNoticeBucket.delete(bucket)
         for (const connection of listOf(notices)) {
           connection.noticeBucket = null
+          connection.noticed = credentialKey(connection.identity)
           this.#onExpiring!(connection.socket, connection.identity)
         }
       }
@@ -213,6 +257,7 @@ export class Connections {
     this.#size--
     removeFrom(this.#bySubject, connection.identity.subject, connection)
     if (connection.identity.tokenId !== null) removeFrom(this.#byTokenId, connection.identity.tokenId, connection)
+    if (connection.password) removeFrom(this.#passwordsBySubject, connection.identity.subject, connection)
     this.#unschedule(connection)
   }
 }

@@ -25,7 +25,8 @@ export { ASYMMETRIC_ALGORITHMS, externalIssuerVerifier, jwtVerifier, type Asymme
 export { RemoteKeySet, type RemoteKeySetOptions } from './jwks.js'
 export { UpstreamError, fetchJson, type UpstreamFailure } from './remote-json.js'
 export { CHANNELS, type AuthenticatedEvent, type FailedEvent, type LiveSocketEvent, type Phase, type RevokedEvent } from './events.js'
+export { DEFAULT_BASIC_LIFETIME } from './options.js'
 export type {
-  Authorizer, BasicOptions, Extractor, IdentityInit, InBandProtocol, LiveSession, Mode, PasswordVerifier, TokenVerifier, WsAuthOptions,
+  Authorizer, BasicOptions, CredentialVerifier, Extractor, IdentityInit, InBandProtocol, LiveSession, Mode, PasswordVerifier, TokenVerifier, WsAuthOptions,
   WsAuthRouteOptions,
 } from './options.js'

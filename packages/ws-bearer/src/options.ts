@@ -1,6 +1,9 @@
 import type { FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
-import type { Clock, Credential, DenyList, Identity, Transport, WsAuthError } from '@wsauth/core'
+import {
+  DEFAULT_MAX_CREDENTIAL_LENGTH, MemoryDenyList, OriginAllowlist, normaliseOrigin, readOptions,
+  type Clock, type Credential, type DenyList, type Identity, type OptionsReader, type Transport, type WsAuthError,
+} from '@wsauth/core'
 
 /** What a verifier returns: an identity before the guard fills in the transport and defaults. */
 export interface IdentityInit {
@@ -21,11 +24,17 @@ export type PasswordVerifier = (username: string, password: string, request: Fas
 /** Decides whether an authenticated identity may use a route: `false` answers 403 / 4403. */
 export type Authorizer = (identity: Identity, request: FastifyRequest) => boolean | Promise<boolean>
 
+/** What an extractor's own `verify` returns: like `TokenVerifier`, an identity or `null` for a credential that is not valid. */
+export type CredentialVerifier = (credential: Credential, request: FastifyRequest) => Promise<IdentityInit | null> | IdentityInit | null
+
 /**
- * Reads one transport's credential from a request. Returns `null` when the request carries none, and throws a
- * `WsAuthError('malformed')` when it carries a bad one.
+ * A transport: reads its credential from a request. `extract` returns `null` when the request carries none, and throws
+ * a `WsAuthError('malformed')` when it carries a bad one. The guard runs the extractors in `precedence` order, and the
+ * first credential found goes through the rest of the pipeline: the length cap, verification, the denylist and
+ * `authorize`.
  */
 export interface Extractor {
+  /** A name from `Transports` in @wsauth/core; a package adds its own by declaration merging. */
   transport: Transport
   /** Lower runs first: Authorization 100, subprotocol 200, cookie 300, query 400. */
   precedence: number
@@ -34,6 +43,12 @@ export interface Extractor {
   /** Reject requests with no `Origin` header when this transport carries the credential. */
   requireOrigin?: boolean
   extract (request: FastifyRequest): Credential | null
+  /**
+   * Verifies this transport's credentials itself, for a credential that is not a token the guard's verifier knows (a
+   * single-use ticket redeemed from a store, say). Without it, tokens go to the guard's `verify` (or @fastify/jwt) and
+   * passwords to `basic.verifyPassword`. The denylist and `authorize` apply to what it returns all the same.
+   */
+  verify?: CredentialVerifier
 }
 
 export type Mode = 'http' | 'close'
@@ -43,6 +58,11 @@ export interface BasicOptions {
   tokenUsername?: string
   /** Checks a real username and password; without it only `token:<token>` is accepted. */
   verifyPassword?: PasswordVerifier
+  /**
+   * How long a socket opened with a username and password lives, in seconds, when `verifyPassword` gives no
+   * `expiresAt`: it is closed with 4401 `token expired` then, like a token's socket at `exp`. Default 900.
+   */
+  lifetime?: number
 }
 
 export interface WsAuthOptions {
@@ -139,4 +159,105 @@ export interface InBandProtocol {
   open (socket: WebSocket, session: LiveSession): () => void
   /** A refreshable socket's token expires in `expiringNoticeMs` or less. */
   expiring (socket: WebSocket, identity: Identity): void
+}
+
+const PLUGIN = '@wsauth/ws-bearer'
+const OPTION_NAMES = [
+  'verify', 'jwtNamespace', 'basic', 'query', 'origins', 'mode', 'realm', 'invalidTokenStatus', 'maxCredentialLength',
+  'authorize', 'denyList', 'clock',
+]
+const ROUTE_OPTION_NAMES = ['mode', 'authorize', 'protocols', 'firstMessage', 'refresh']
+const MODES: readonly Mode[] = ['http', 'close']
+
+/** How long a socket opened with a username and password lives when the verifier gives no expiry, in seconds. */
+export const DEFAULT_BASIC_LIFETIME = 900
+
+/** The guard's options, checked and with their defaults. */
+export interface GuardSettings {
+  verify: TokenVerifier | undefined
+  jwtNamespace: string | undefined
+  basic: { tokenUsername: string, verifyPassword: PasswordVerifier | undefined, lifetimeMs: number } | null
+  /** The query parameter that carries a token; `null` when the query transport is off. */
+  queryName: string | null
+  origins: OriginAllowlist | null
+  mode: Mode
+  realm: string
+  invalidTokenStatus: 401 | 403
+  maxCredentialLength: number
+  authorize: Authorizer | undefined
+  denyList: DenyList
+  clock: Clock
+}
+
+/** `true`, `false`, absent or an options object: the object's reader, `null` for off. */
+function switchOrObject (read: OptionsReader, name: string, known: readonly string[]): OptionsReader | null {
+  const value = read.raw(name)
+  if (value === undefined || value === false) return null
+  if (value === true) return readOptions(PLUGIN, {}, known)
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw read.error(name, 'must be true, false or an options object')
+  return read.nested(name, known)!
+}
+
+function allowlist (read: OptionsReader): OriginAllowlist | null {
+  const origins = read.stringList('origins')
+  if (origins === undefined) return null
+  for (const entry of origins) {
+    try {
+      normaliseOrigin(entry)
+    } catch {
+      throw read.error('origins', `must list origins (scheme://host[:port]), not ${JSON.stringify(entry)}`)
+    }
+  }
+  return new OriginAllowlist(origins)
+}
+
+function denyListOption (read: OptionsReader): DenyList {
+  const value = read.raw('denyList') as Partial<DenyList> | undefined
+  if (value === undefined) return new MemoryDenyList()
+  if (typeof value?.has !== 'function' || typeof value.add !== 'function') throw read.error('denyList', 'must be a DenyList (has and add)')
+  return value as DenyList
+}
+
+/** Checks the guard's options at registration: a wrong name or kind is a startup error naming the option. */
+export function readGuardOptions (options: unknown): GuardSettings {
+  const read = readOptions(PLUGIN, options, OPTION_NAMES)
+  const basic = switchOrObject(read, 'basic', ['tokenUsername', 'verifyPassword', 'lifetime'])
+  const query = switchOrObject(read, 'query', ['name'])
+  const origins = allowlist(read)
+  if (basic !== null && (origins === null || origins.size === 0)) {
+    throw read.error('basic', 'needs `origins`: Basic credentials are sent by browsers on their own; set `origins` to an allowlist')
+  }
+  return {
+    verify: read.function<TokenVerifier>('verify'),
+    jwtNamespace: read.string('jwtNamespace'),
+    basic: basic === null
+      ? null
+      : {
+          tokenUsername: basic.string('tokenUsername', 'token'),
+          verifyPassword: basic.function<PasswordVerifier>('verifyPassword'),
+          lifetimeMs: basic.integer('lifetime', DEFAULT_BASIC_LIFETIME) * 1000,
+        },
+    queryName: query === null ? null : query.string('name', 'token'),
+    origins,
+    mode: read.oneOf('mode', MODES, 'http'),
+    realm: read.string('realm', 'wsauth'),
+    invalidTokenStatus: read.oneOf<401 | 403>('invalidTokenStatus', [401, 403], 401),
+    maxCredentialLength: read.integer('maxCredentialLength', DEFAULT_MAX_CREDENTIAL_LENGTH),
+    authorize: read.function<Authorizer>('authorize'),
+    denyList: denyListOption(read),
+    clock: read.function<Clock>('clock') ?? Date.now,
+  }
+}
+
+/** A route's `config.wsAuth`, checked when the route is added; `protocols` is @wsauth/subprotocol-token's to check. */
+export function readRouteOptions (config: unknown, method: string | string[], url: string): WsAuthRouteOptions {
+  const read = readOptions(`${PLUGIN} (route ${String(method)} ${url})`, config, ROUTE_OPTION_NAMES, 'config.wsAuth.')
+  const mode = read.oneOf('mode', MODES)
+  const authorize = read.function<Authorizer>('authorize')
+  return {
+    ...(mode === undefined ? {} : { mode }),
+    ...(authorize === undefined ? {} : { authorize }),
+    firstMessage: read.boolean('firstMessage', false),
+    refresh: read.boolean('refresh', false),
+  }
 }

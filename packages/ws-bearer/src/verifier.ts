@@ -1,7 +1,7 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { WsAuthError, type Credential, type Identity } from '@wsauth/core'
-import { andThen, isPromise, type MaybePromise } from './maybe-async.js'
-import type { IdentityInit, PasswordVerifier, TokenVerifier } from './options.js'
+import type { FastifyInstance } from 'fastify'
+import { WsAuthError } from '@wsauth/core'
+import { isPromise } from './maybe-async.js'
+import type { IdentityInit, TokenVerifier } from './options.js'
 
 interface JwtVerifier {
   verify (token: string): unknown
@@ -112,35 +112,4 @@ export function createTokenVerifier (
     // A key function (a JWKS lookup, say) makes @fastify/jwt answer with a promise.
     return isPromise(claims) ? claims.then(remember(token, now), invalid) : remember(token, now)(claims)
   }
-}
-
-export function completeIdentity (init: IdentityInit, credential: Credential, now: number): Identity {
-  if (typeof init.subject !== 'string' || init.subject === '') throw new Error('a verifier returned an identity without a subject')
-  const expiresAt = init.expiresAt ?? null
-  if (expiresAt !== null && expiresAt <= now) throw new WsAuthError('invalid', 'token expired')
-  return {
-    subject: init.subject,
-    scopes: init.scopes ?? [],
-    claims: init.claims ?? {},
-    transport: credential.transport,
-    expiresAt,
-    tokenId: init.tokenId ?? null,
-  }
-}
-
-export function verifyCredential (
-  credential: Credential,
-  request: FastifyRequest,
-  verifyToken: TokenVerifier,
-  verifyPassword: PasswordVerifier | undefined
-): MaybePromise<IdentityInit> {
-  const init = credential.kind === 'token'
-    ? verifyToken(credential.token, request)
-    : verifyPassword === undefined ? null : verifyPassword(credential.username, credential.password, request)
-  return andThen(init, (verified) => {
-    if (verified === null) {
-      throw new WsAuthError('invalid', credential.kind === 'token' ? 'invalid token' : 'invalid username or password')
-    }
-    return verified
-  })
 }

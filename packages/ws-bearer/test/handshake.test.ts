@@ -8,7 +8,7 @@ import wsBearer, { PRECEDENCE } from '@wsauth/ws-bearer'
 import { WsAuthError, encodeBasic, type Identity } from '@wsauth/core'
 import { closed, nextMessage, opened, rawHandshake, refused } from '../../../test/helpers/ws.ts'
 import {
-  BASIC_CHALLENGE, CHALLENGE, INVALID_TOKEN_CHALLENGE, SECRET, assertRefused, basic, bearer, build, nowSeconds, stillServes,
+  BASIC_CHALLENGE, CHALLENGE, INVALID_TOKEN_CHALLENGE, SECRET, assertRefused, basic, bearer, build, logCollector, nowSeconds, stillServes,
 } from '../../../test/helpers/index.ts'
 
 const ORIGIN = 'http://localhost:8000'
@@ -24,8 +24,10 @@ async function identityOver (url: string, options?: Parameters<typeof opened>[1]
 
 t.test('success over every transport', async (t) => {
   const users = new Map([['alice', 'correct horse'], ['jürgen', 'pässwörd: ü'], ['bob', 'swordfish']])
+  const now = Date.now()
   const fx = await build(t, {
     guard: {
+      clock: () => now,
       query: true,
       origins: [ORIGIN],
       basic: {
@@ -57,7 +59,8 @@ t.test('success over every transport', async (t) => {
 
   t.test('Basic with a real username and password (verifyPassword)', async (t) => {
     const identity = await identityOver(fx.url('/identity'), basic('alice:correct horse'))
-    t.strictSame(identity, { subject: 'alice', scopes: ['chat'], claims: {}, transport: 'basic', expiresAt: null, tokenId: null })
+    t.strictSame(identity, { subject: 'alice', scopes: ['chat'], claims: {}, transport: 'basic', expiresAt: now + 900_000, tokenId: null },
+      'a password login lives basic.lifetime (default 900 s) when the verifier gives no expiry')
     const utf8 = await identityOver(fx.url('/identity'), { headers: { Authorization: `Basic ${encodeBasic('jürgen', 'pässwörd: ü')}` } })
     t.equal(utf8.subject, 'jürgen', 'UTF-8 username and a password with a colon')
     const { socket } = await opened(`ws://bob:swordfish@127.0.0.1:${fx.port}/ws`)
@@ -233,7 +236,7 @@ t.test('startup checks', async (t) => {
       await app.register(fastifyJwt, { secret: SECRET })
       await app.register(fastifyWebsocket)
       await app.register(wsBearer, { origins: [entry] })
-    }), { name: 'TypeError', message: /not an origin/ }, `origins: [${entry}]`)
+    }), { name: 'WsAuthOptionsError', message: `@wsauth/ws-bearer: option "origins" must list origins (scheme://host[:port]), not ${JSON.stringify(entry)}` }, `origins: [${entry}]`)
   }
 
   t.match(await start(async (app) => {
@@ -259,8 +262,9 @@ t.test('startup checks', async (t) => {
   }), null, 'basic with an allowlist starts')
 })
 
-t.test('a websocket route registered before the guard fails closed with 1011', async (t) => {
-  const app = Fastify()
+t.test('a websocket route registered before the guard fails closed with 1011 and an error line', async (t) => {
+  const { stream, lines } = logCollector()
+  const app = Fastify({ logger: { level: 'info', stream } })
   t.teardown(() => app.close())
   await app.register(fastifyJwt, { secret: SECRET })
   await app.register(fastifyWebsocket)
@@ -274,6 +278,8 @@ t.test('a websocket route registered before the guard fails closed with 1011', a
   const { socket } = await opened(`ws://127.0.0.1:${port}/early`)
   t.strictSame(await closed(socket), { code: 1011, reason: 'internal error' })
   t.equal(handled, 0, 'the unguarded handler never ran')
+  const errors = lines.map((line) => JSON.parse(line) as { level: number, msg: string }).filter((line) => line.level >= 50)
+  t.match(errors, [{ msg: /websocket route is not covered by @wsauth\/ws-bearer/ }], 'one error line: a real misconfiguration')
   const late = await opened(`ws://127.0.0.1:${port}/late`, bearer((app as unknown as { jwt: { sign (p: object): string } }).jwt.sign({ sub: 'a' })))
   t.equal(await nextMessage(late.socket), 'guarded')
   late.socket.close()
