@@ -36,7 +36,6 @@ export interface ChatNode {
   logs (): Array<Record<string, unknown>>
   /** Signs in at `POST /token`: the token response. */
   signIn (username: string, password: string, scope?: string): Promise<TokenResponse>
-  close (): Promise<void>
 }
 
 export interface TokenResponse { access_token: string, refresh_token: string, expires_in: number, scope: string }
@@ -69,13 +68,7 @@ export async function startNode (
   const app = await buildApp(settings, { clock: clock.now, logStream: stream, ...build })
   await app.listen({ host: '127.0.0.1', port: settings.port })
   const port = (app.server.address() as AddressInfo).port
-  let closed = false
-  const close = async (): Promise<void> => {
-    if (closed) return
-    closed = true
-    await app.close()
-  }
-  t.teardown(close)
+  t.teardown(() => app.close())
   return {
     app,
     port,
@@ -92,7 +85,6 @@ export async function startNode (
       if (response.statusCode !== 200) throw new Error(`sign-in failed: ${response.statusCode} ${response.body}`)
       return response.json<TokenResponse>()
     },
-    close,
   }
 }
 
