@@ -1,3 +1,5 @@
+import type { OAuth2LoginOptions } from '@wsauth/oauth2-login'
+
 /** The chat's settings, from the environment. */
 export interface Config {
   host: string
@@ -12,18 +14,11 @@ export interface Config {
   jwtSecret: string
   /** Messages per second each user may send (per node). */
   messagesPerSecond: number
-  /** "Sign in with …" an OpenID Connect provider, when OIDC_ISSUER is set; `null` otherwise. */
-  oidc: OidcConfig | null
-}
-
-export interface OidcConfig {
-  issuer: string
-  /** OIDC_CLIENT_ID; default `secured-chat`, the dev provider's client for this example. */
-  clientId: string
-  /** OIDC_CLIENT_SECRET, for a provider that registered the chat as a confidential client. */
-  clientSecret: string | undefined
-  /** OIDC_PROVIDER_NAME, for the button: "Sign in with <name>". Default `the dev provider`. */
-  providerName: string
+  /**
+   * "Sign in with <providerName>" when OIDC_ISSUER is set (`null` otherwise): OIDC_CLIENT_ID (default `secured-chat`,
+   * the dev provider's client for this example), OIDC_CLIENT_SECRET, OIDC_PROVIDER_NAME (default `the dev provider`).
+   */
+  oidc: (Pick<OAuth2LoginOptions, 'issuer' | 'clientId' | 'clientSecret'> & { providerName: string }) | null
 }
 
 export class ConfigError extends Error {}
