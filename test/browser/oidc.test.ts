@@ -1,20 +1,11 @@
 // A person signs in to secured-echo with the dev provider in real headless Chromium: the button, the provider's own
 // sign-in and consent pages, back to secured-echo, whose page exchanges the one-time code and opens its WebSocket.
-import { once } from 'node:events'
-import { createServer } from 'node:net'
 import t from 'tap'
 import { exampleClients } from '../../examples/dev-idp/src/clients.ts'
 import { launchChromium } from '../helpers/browser.ts'
 import { startIdp } from '../helpers/oidc.ts'
+import { freePort } from '../helpers/port.ts'
 import { startSecuredEcho } from '../helpers/secured-echo.ts'
-
-async function freePort (): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 t.test('Chromium: "Sign in with the dev provider", alice / wonderland, back signed in, the socket says Welcome alice!', async (t) => {
   // The dev provider with the clients it registers for the examples (secured-echo's, for any loopback port).

@@ -15,8 +15,9 @@
 // - origins.ts: the allowed Origin and the lookalikes an exact allowlist must refuse.
 // - refresh-token-store.ts: `refreshTokenStoreConformance(t, makeStore)`, the RefreshTokenStore contract's tests, for
 //   every implementation (the memory store in packages/core, a Redis one with the same suite).
-// Not re-exported here, for the tests that need them: browser.ts (headless Chromium) and secured-echo.ts (the example,
-// spawned as `pnpm start` runs it).
+// Not re-exported here, for the tests that need them: browser.ts (headless Chromium), example.ts (an example app,
+// spawned as its start script runs it; secured-echo.ts for that one), redis.ts (a redis-server of the test's own on a
+// free port, keeping nothing on disk) and port.ts (`freePort`, for a server whose Origin allowlist names its port).
 //
 // Time: no test may race the wall clock. Expiry is tested with the guard's injected `clock` (`guard: { clock }`), and
 // tokens live for minutes (`expiresIn: 600`) so that no delay on a busy machine reaches their `exp`.

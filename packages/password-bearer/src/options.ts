@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify'
-import type { FailureCounter, RefreshTokenStore } from '@wsauth/core'
+import type { Clock, FailureCounter, RefreshTokenStore } from '@wsauth/core'
 import type { IdentityInit } from '@wsauth/ws-bearer'
 import type { ClientConfig } from './clients.js'
 import type { GrantHandler } from './grants.js'
@@ -45,6 +45,11 @@ export interface PasswordBearerOptions {
   scrypt?: ScryptParams
   /** The @fastify/jwt namespace to sign and verify with, when the app registered it with one. */
   jwtNamespace?: string
+  /**
+   * The issuer's clock (epoch milliseconds): tokens' `iat` and `exp`, refresh-token expiry. Give it the guard's clock
+   * when a test moves time, so that the tokens issued and the sockets they open age alike. Default `Date.now`.
+   */
+  clock?: Clock
 }
 
 /** A successful token response (RFC 6749 §5.1). */

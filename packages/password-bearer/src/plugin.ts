@@ -45,6 +45,7 @@ async function passwordBearer (fastify: FastifyInstance, options: PasswordBearer
     refreshTokenTtl: settings.refreshTokenTtl,
     accessTokensPerFamily: settings.accessTokensPerFamily,
     revokeAccessToken: (tokenId, expiresAt) => fastify.wsAuth.revokeToken(tokenId, expiresAt),
+    clock: settings.clock,
   })
   const login = new PasswordLogin({
     users,
@@ -61,6 +62,7 @@ async function passwordBearer (fastify: FastifyInstance, options: PasswordBearer
     ipFailures: throttle.refreshIp,
     clientFailures: clients === null ? null : throttle.refreshClient,
     isConfidential: (clientId) => clients?.isConfidential(clientId) === true,
+    clock: settings.clock,
   })
   const grants = new GrantRegistry()
   fastify.addHook('onReady', async () => { grants.close() })

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify'
-import type { FailureCounter, RefreshTokenFamily, RefreshTokenStore } from '@wsauth/core'
+import type { Clock, FailureCounter, RefreshTokenFamily, RefreshTokenStore } from '@wsauth/core'
 import { OAuthError, fromStore } from './errors.js'
 import type { TokenResponse } from './options.js'
 import { requiredParam, scopeParam, type Params } from './params.js'
@@ -19,6 +19,7 @@ export interface RefreshGrantOptions {
   clientFailures: FailureCounter | null
   /** Whether a client authenticates with a secret. A public client's id is no secret: anyone could spend its count. */
   isConfidential: (clientId: string) => boolean
+  clock: Clock
 }
 
 function invalidRefreshToken (): OAuthError {
@@ -68,7 +69,7 @@ export class RefreshGrant {
     const token = parseRefreshToken(presented)
     if (token === null) throw invalidRefreshToken()
     const family = await fromStore(() => this.#options.store.find(token.familyId))
-    if (family === null || family.expiresAt <= Date.now()) throw invalidRefreshToken()
+    if (family === null || family.expiresAt <= this.#options.clock()) throw invalidRefreshToken()
     // A token of the family that is not its current one was spent and presented again: it leaked, or the client did.
     // The server cannot tell the thief from the owner, so the whole family is ended.
     if (token.hash !== family.tokenHash) {

@@ -1,6 +1,6 @@
 import {
   MemoryFailureCounter, MemoryRefreshTokenStore, readOptions,
-  type FailureCounter, type OptionsReader, type RefreshTokenStore,
+  type Clock, type FailureCounter, type OptionsReader, type RefreshTokenStore,
 } from '@wsauth/core'
 import { ClientRegistry, type ClientConfig } from './clients.js'
 import { DEFAULT_SCRYPT_PARAMS, scryptParamsProblem, type ScryptParams } from './password.js'
@@ -24,6 +24,7 @@ export interface Settings {
   realm: string
   scrypt: ScryptParams
   jwtNamespace: string | undefined
+  clock: Clock
 }
 
 /** An object with the named methods: a store given in the options, checked by its shape. */
@@ -53,7 +54,7 @@ function readScrypt (reader: OptionsReader): ScryptParams {
 export function readSettings (options: unknown): Settings {
   const reader = readOptions(PLUGIN, options, [
     'users', 'clients', 'accessTokenTtl', 'refreshTokenTtl', 'accessTokensPerFamily', 'refreshTokens', 'throttle',
-    'tokenPath', 'revokePath', 'bodyLimit', 'realm', 'scrypt', 'jwtNamespace',
+    'tokenPath', 'revokePath', 'bodyLimit', 'realm', 'scrypt', 'jwtNamespace', 'clock',
   ])
   const users = implementation<UserStore>(reader, 'users', 'UserStore', ['findByUsername'])
   if (users === undefined) throw reader.error('users', 'is required: a UserStore (an object with findByUsername)')
@@ -84,5 +85,6 @@ export function readSettings (options: unknown): Settings {
     realm: reader.string('realm', 'wsauth'),
     scrypt: readScrypt(reader),
     jwtNamespace: reader.string('jwtNamespace'),
+    clock: reader.function<Clock>('clock') ?? Date.now,
   }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { IssuedAccessToken, RefreshTokenFamily, RefreshTokenStore } from '@wsauth/core'
+import type { Clock, IssuedAccessToken, RefreshTokenFamily, RefreshTokenStore } from '@wsauth/core'
 import { fromStore } from './errors.js'
 import type { TokenResponse } from './options.js'
 import { newFamilyId, newRefreshToken } from './refresh-token.js'
@@ -27,6 +27,7 @@ export interface TokenIssuerOptions {
   accessTokensPerFamily: number
   /** Denylists an access token until it expires and closes its sockets: the guard's `revokeToken`. */
   revokeAccessToken: (tokenId: string, expiresAt: number) => Promise<unknown>
+  clock: Clock
 }
 
 /** The one place tokens are signed, families started and rotated, and families revoked: every grant comes here. */
@@ -39,7 +40,7 @@ export class TokenIssuer {
 
   /** A new family, as a successful login starts. */
   async startFamily (grant: Grant, accessScopes: string[]): Promise<TokenResponse> {
-    const now = Date.now()
+    const now = this.#options.clock()
     const access = await this.#sign(grant, accessScopes, now)
     const refresh = newRefreshToken(newFamilyId())
     await fromStore(() => this.#options.store.create(refresh.familyId, {
@@ -56,7 +57,7 @@ export class TokenIssuer {
    * request rotated or revoked the family since it was read: the presented token is spent.
    */
   async rotate (familyId: string, family: RefreshTokenFamily, accessScopes: string[]): Promise<TokenResponse | null> {
-    const now = Date.now()
+    const now = this.#options.clock()
     const access = await this.#sign(family, accessScopes, now)
     const live = family.accessTokens.filter((issued) => issued.expiresAt > now)
     live.push(access.issued)
@@ -80,7 +81,7 @@ export class TokenIssuer {
   async revokeFamily (familyId: string): Promise<boolean> {
     const family = await fromStore(() => this.#options.store.delete(familyId))
     if (family === null) return false
-    const now = Date.now()
+    const now = this.#options.clock()
     await Promise.all(family.accessTokens
       .filter((issued) => issued.expiresAt > now)
       .map(({ tokenId, expiresAt }) => this.#options.revokeAccessToken(tokenId, expiresAt)))

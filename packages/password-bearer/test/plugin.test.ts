@@ -59,6 +59,7 @@ t.test('options are checked at startup: each error names the option', async (t) 
     [{ tokenPath: '/oauth', revokePath: '/oauth' }, 'option "revokePath" must differ from tokenPath'],
     [{ realm: '' }, 'option "realm" must be a non-empty string; got a string'],
     [{ jwtNamespace: 5 }, 'option "jwtNamespace" must be a non-empty string; got 5'],
+    [{ clock: 1700000000000 }, 'option "clock" must be a function; got 1700000000000'],
     [{ clients: {} }, 'option "clients" must be an array of { id, secret? }'],
     [{ clients: 'web' }, 'option "clients" must be an array of { id, secret? }'],
     [{ clients: [{ id: '' }] }, 'option "clients" has a client whose id is not a non-empty string'],

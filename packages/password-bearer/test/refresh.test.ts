@@ -274,3 +274,21 @@ t.test('concurrent refreshes with one token: one wins, the family ends', async (
   }
   await stillServes(t, server)
 })
+
+t.test('clock: tokens are issued, and refresh tokens expire, on the clock given', async (t) => {
+  let now = Date.now() + 3_600_000
+  const server = await startServer(t, { clock: () => now, accessTokenTtl: 600, refreshTokenTtl: 1200 }, { guard: { clock: () => now } })
+  const first = await login(server)
+  const claims = claimsOf(server, first.access_token)
+  t.equal(claims.iat, Math.floor(now / 1000), 'iat is the clock\'s now, an hour ahead of the real one')
+  t.equal(claims.exp, Math.floor(now / 1000) + 600)
+  const { socket } = await opened(server.wsUrl, bearer(first.access_token))
+  t.match(JSON.parse(await nextMessage(socket)), { subject: ALICE.username }, 'the guard on the same clock takes it')
+  socket.close()
+  now += 1_199_000
+  const second = await refresh(server, first.refresh_token)
+  t.equal(second.status, 200, 'within the refresh token\'s life by the clock')
+  t.equal(claimsOf(server, second.json.access_token).iat, Math.floor(now / 1000))
+  now += 1_200_000
+  assertInvalidGrant(t, await refresh(server, second.json.refresh_token), 'past it by the clock')
+})
