@@ -13,7 +13,6 @@ import type { Config } from './config.js'
 import type { ChatHub } from './hub/hub.js'
 import { MemoryHub } from './hub/memory.js'
 import { RedisHub } from './hub/redis.js'
-import { registerDiscovery } from './discovery.js'
 import { registerPage } from './page.js'
 import { RateLimiter } from './rate-limit.js'
 import { CHAT_SCOPE } from './rooms.js'
@@ -92,7 +91,6 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     },
   }, (socket, request) => chat.open(socket, request))
 
-  registerDiscovery(app, { path: CHAT_PATH, protocol: CHAT_PROTOCOL })
   await registerPage(app, { providerName: config.oidc?.providerName ?? null })
   return app
 }

@@ -1,5 +1,5 @@
-// The discovery document the page's client reads (served by the chat until the guard serves its own), checked against
-// the schema @wsauth/core publishes.
+// The discovery document the page's client reads, served by the guard with each plugin's part, checked against the
+// schema @wsauth/core publishes.
 import t from 'tap'
 import { discoveryErrors } from '../../../test/helpers/discovery.ts'
 import { startNode } from './fixture.ts'
