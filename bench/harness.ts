@@ -11,10 +11,16 @@ export interface Server { child: ChildProcess, port: number }
 export interface Presented { path: string, headers: Record<string, string>, protocols?: string[] }
 
 export async function startServer (script: URL, args: string[]): Promise<Server> {
-  const execArgv = ['--import', 'tsx', ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : [])]
+  const execArgv = ['--import', 'tsx', '--expose-gc', ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : [])]
   const child = fork(script, args, { execArgv })
   const [message] = await once(child, 'message') as [{ port: number }]
   return { child, port: message.port }
+}
+
+/** Has the server collect its garbage now (started with `--expose-gc`), and waits until it has. */
+export async function collectGarbage (server: Server): Promise<void> {
+  server.child.send('gc')
+  await once(server.child, 'message')
 }
 
 async function cpu (server: Server): Promise<number> {

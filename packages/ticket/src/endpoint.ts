@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { WsAuthError, headerLines, httpAnswer, parseAuthorization, toWsAuthError } from '@wsauth/core'
-import type {} from '@wsauth/ws-bearer'
+import { WsAuthError, headerLines, parseAuthorization } from '@wsauth/core'
+import { refuseRequest } from '@wsauth/ws-bearer'
 import { newTicket, ticketKey, type TicketGrant } from './grant.js'
 import type { TicketSettings } from './options.js'
 
@@ -35,14 +35,7 @@ export function mintRoutes (fastify: FastifyInstance, settings: TicketSettings):
   }
 
   function refuse (request: FastifyRequest, reply: FastifyReply, thrown: unknown): FastifyReply {
-    const error = toWsAuthError(thrown)
-    if (error.outcome === 'internal' || error.outcome === 'unavailable') {
-      request.log.error({ err: error.cause }, 'wsauth ticket request failed: %s', error.outcome)
-    } else {
-      request.log.info({ wsAuth: { outcome: error.outcome, code: error.code } }, 'wsauth ticket request refused')
-    }
-    const answer = httpAnswer(error, { realm })
-    return reply.code(answer.status).headers(answer.headers).header('cache-control', 'no-store').send(answer.body)
+    return refuseRequest(request, reply, thrown, { realm }, 'wsauth ticket request')
   }
 
   async function mint (request: FastifyRequest): Promise<{ ticket: string, expires_in: number }> {
