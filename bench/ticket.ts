@@ -67,8 +67,17 @@ function pair (name: string, present: (ticket: string) => Presented, baselineAt:
   ]
 }
 
+// For scale: the same guard verifying a JWT in Authorization: Bearer (its verified-token cache on), against a baseline
+// client sending the same header.
+const withBearer: Presented = { path: '/ws', headers: { authorization: `Bearer ${token}` } }
+const bearerRows: Contender[] = [
+  { name: 'no auth, Authorization (baseline)', server: baseline, present: () => withBearer, baseline: 4, prepare: () => collectGarbage(baseline) },
+  { name: 'guard, JWT in Authorization: Bearer', server: tickets, present: () => withBearer, baseline: 4, prepare: () => collectGarbage(tickets) },
+]
+
 // Without the plugin, ws echoes the first offer, `echo.v1`: the baseline's 101 has the same bytes as the guard's.
-const rows = await ratioTable([...pair('?ticket=', byQuery, 0), ...pair('Sec-WebSocket-Protocol', bySubprotocol, 2)], ROUNDS, CYCLES, CONCURRENCY)
+const rows = await ratioTable([...pair('?ticket=', byQuery, 0), ...pair('Sec-WebSocket-Protocol', bySubprotocol, 2), ...bearerRows],
+  ROUNDS, CYCLES, CONCURRENCY)
 
 // Minting on its own: server CPU per POST /ws-ticket, next to a baseline handshake cycle's.
 const cpu = async (server: Server): Promise<number> => {
