@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import { WsAuthError, type Credential } from '@wsauth/core'
 import { PRECEDENCE, queryValues, type Extractor, type IdentityInit, type WsAuthGuard } from '@wsauth/ws-bearer'
-import { isTicket, ticketKey, type TicketStore } from './grant.js'
+import { isTicket, ticketKey, type TicketGrant, type TicketStore } from './grant.js'
 
 /** The query parameter that carries a ticket (`?ticket=`): a credential word, so every log line redacts it. */
 export const TICKET_PARAM = 'ticket'
@@ -35,7 +35,7 @@ export function ticketExtractor (guard: WsAuthGuard, store: TicketStore, endpoin
     },
     async verify (credential, request): Promise<IdentityInit | null> {
       if (credential.kind !== 'token') return null
-      let grant
+      let grant: TicketGrant | null
       try {
         grant = await store.take(ticketKey(credential.token))
       } catch (error) {
