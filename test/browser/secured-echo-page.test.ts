@@ -1,5 +1,5 @@
 // secured-echo's page as a person uses it, in headless Chromium: the conversation is hidden until sign-in, the page
-// talks through @wsauth/client's bundle (the token in a subprotocol, never in a URL), keeps talking across token
+// talks through @wsauth/client's bundle (a single-use ticket bought with the token; the token never in a URL), keeps talking across token
 // expiry and a server restart without showing it, and signs out by revoking.
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
@@ -73,6 +73,7 @@ t.test('sign in, talk, sign out: hidden until signed in, no token in a URL, sign
   t.strictSame(await logLines(page), ['Welcome johndoe!', 'You wrote: hello'])
   t.equal(sockets.length, 1)
   t.notOk(sockets[0]!.url().includes(accessToken) || new URL(sockets[0]!.url()).searchParams.has('token'), 'no token in the socket\'s URL')
+  t.ok(new URL(sockets[0]!.url()).searchParams.has('ticket'), 'a single-use ticket: the browser\'s first choice')
 
   const revoked = page.waitForResponse((response) => new URL(response.url()).pathname === '/revoke')
   await page.getByRole('button', { name: 'Sign out' }).click()

@@ -1,5 +1,5 @@
 // secured-echo's discovery document, as the page's client reads it: valid against @wsauth/core's schema, and listing
-// what the page relies on (the token as a subprotocol on /secured-ws, in-band refresh, the token and revoke endpoints).
+// what the page relies on (the ticket endpoint, in-band refresh on /secured-ws, the token and revoke endpoints).
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import { buildApp } from '../src/app.ts'
@@ -15,10 +15,15 @@ t.test('GET /.well-known/wsauth: valid against the schema, and what the page nee
   const document = await response.json()
   t.strictSame(discoveryErrors(document), [], 'valid')
   t.match(document, {
-    endpoints: { token: '/token', revoke: '/revoke', cookie: '/ws-auth' },
+    endpoints: { token: '/token', revoke: '/revoke', cookie: '/ws-auth', ticket: '/ws-ticket' },
     inBand: { messages: { refresh: 'auth.refresh', expiring: 'auth.expiring' } },
     routes: [
-      { path: '/secured-ws', protocols: ['echo.v1'], refresh: true, transports: { subprotocol: { formats: Array } } },
+      {
+        path: '/secured-ws',
+        protocols: ['echo.v1'],
+        refresh: true,
+        transports: { ticket: { endpoint: '/ws-ticket', param: 'ticket' }, subprotocol: { formats: Array } },
+      },
       { path: '/first-message-ws', firstMessage: true, refresh: true },
     ],
   })
