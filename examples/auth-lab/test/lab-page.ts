@@ -13,6 +13,24 @@ export interface LabRow {
   texts: string[]
 }
 
+// Page code as text: this project type-checks without the DOM library.
+const READ_ROWS = `[...document.querySelectorAll('#rows tr')].map((tr) => {
+  const cells = {}
+  const values = {}
+  for (const cell of tr.querySelectorAll('[data-cell]')) {
+    cells[cell.dataset.cell] = cell.textContent
+    values[cell.dataset.cell] = cell.dataset.value
+  }
+  return {
+    method: tr.dataset.method,
+    site: tr.dataset.site,
+    worked: tr.dataset.worked,
+    cells,
+    codes: { good: values.page ?? '', badHttp: values['bad-http'] ?? '', badClose: values['bad-close'] ?? '' },
+    texts: [...tr.cells].map((cell) => cell.textContent),
+  }
+})`
+
 // A run takes a few seconds; this bounds a broken one, far above what a busy machine needs.
 const RUN_BOUND_MS = 90_000
 
@@ -42,23 +60,22 @@ export class LabPage {
   }
 
   async rows (): Promise<LabRow[]> {
-    return await this.page.locator('#rows tr').evaluateAll((trs) => trs.map((tr) => {
-      const element = tr as HTMLTableRowElement
-      const cells: Record<string, string> = {}
-      const values: Record<string, string> = {}
-      for (const cell of element.querySelectorAll<HTMLElement>('[data-cell]')) {
-        cells[cell.dataset.cell!] = cell.textContent ?? ''
-        values[cell.dataset.cell!] = cell.dataset.value ?? ''
-      }
-      return {
-        method: element.dataset.method!,
-        site: element.dataset.site as 'same' | 'cross',
-        worked: element.dataset.worked!,
-        cells,
-        codes: { good: values.page ?? '', badHttp: values['bad-http'] ?? '', badClose: values['bad-close'] ?? '' },
-        texts: [...element.cells].map((cell) => cell.textContent ?? ''),
-      }
-    }))
+    return await this.page.evaluate(READ_ROWS) as LabRow[]
+  }
+
+  /** Each link's target in the method column. */
+  async readmeLinks (): Promise<string[]> {
+    return await this.page.evaluate("[...document.querySelectorAll('#rows th a')].map((a) => a.href)") as string[]
+  }
+
+  /** How far the page is wider than its window, in pixels. */
+  async horizontalOverflow (): Promise<number> {
+    return await this.page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth') as number
+  }
+
+  /** The column names a row's cells carry for the narrow layout. */
+  async cellLabels (method: string): Promise<string[]> {
+    return await this.page.evaluate(`[...document.querySelectorAll('#rows tr[data-method="${method}"] td')].map((td) => td.dataset.label)`) as string[]
   }
 }
 
