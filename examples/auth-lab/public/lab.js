@@ -30,8 +30,10 @@ function pageSaw (result) {
   const parts = []
   if (result.prepared !== null && !result.prepared.ok) parts.push(`cookie not set: ${result.prepared.error}`)
   if (result.thrown !== null) parts.push(`constructor threw ${result.thrown}`)
-  else if (result.welcome !== null) parts.push(`welcome, then ${result.close?.code ?? 'no close'} (page closed it)`)
-  else if (result.close !== null) parts.push(result.close.reason === '' ? `${result.close.code}` : `${result.close.code} "${result.close.reason}"`)
+  else if (result.welcome !== null) {
+    const over = result.protocol === '' ? '' : ` over ${result.protocol}`
+    parts.push(`welcome${over}, then ${result.close?.code ?? 'no close'} (page closed it)`)
+  } else if (result.close !== null) parts.push(result.close.reason === '' ? `${result.close.code}` : `${result.close.code} "${result.close.reason}"`)
   else parts.push('no answer')
   return parts.join('; ')
 }

@@ -29,7 +29,8 @@ const SAME_SITE: Record<MethodId, Expected> = {
   // Chromium sends user info only as the answer to a Basic challenge: the guard sees a bare handshake first. In close
   // mode there is no challenge (the handshake is upgraded), so the credential is never sent.
   userinfo: { worked: 'yes', page: WELCOMED, server: 'refused: no credential → basic: johndoe', log: 'not found', url: 'yes', badHttp: '1006', badClose: '4401 "unauthorized"' },
-  subprotocol: { worked: 'yes', page: WELCOMED, server: 'subprotocol: johndoe', log: 'not found', url: 'no', badHttp: '1006', badClose: '4401 "invalid token"' },
+  // The 101 echoes the application protocol, never the token.
+  subprotocol: { worked: 'yes', page: 'welcome over lab.v1, then 1000 (page closed it)', server: 'subprotocol: johndoe', log: 'not found', url: 'no', badHttp: '1006', badClose: '4401 "invalid token"' },
   ticket: { worked: 'not available' },
 }
 
