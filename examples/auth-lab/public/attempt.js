@@ -75,9 +75,9 @@ async function prepareCookie (method, setup, token) {
   await clearSessionCookie(endpoint).catch(() => {})
   try {
     await setSessionCookie(endpoint, token)
-    return { ok: true, error: null }
+    return { ok: true, failure: null, secret: null }
   } catch (error) {
-    return { ok: false, error: error.error ?? String(error) }
+    return { ok: false, failure: `cookie not set: ${error.error ?? String(error)}`, secret: null }
   }
 }
 

@@ -25,17 +25,21 @@ function setStatus (state, text) {
   status.textContent = text
 }
 
-/** What the page saw: the welcome, or the close code and reason; a cookie exchange that failed comes first. */
-function pageSaw (result) {
-  const parts = []
-  if (result.prepared !== null && !result.prepared.ok) parts.push(`cookie not set: ${result.prepared.error}`)
-  if (result.thrown !== null) parts.push(`constructor threw ${result.thrown}`)
-  else if (result.welcome !== null) {
+/** How the socket ended, as the page saw it. */
+function ending (result) {
+  if (result.thrown !== null) return `constructor threw ${result.thrown}`
+  if (result.welcome !== null) {
     const over = result.protocol === '' ? '' : ` over ${result.protocol}`
-    parts.push(`welcome${over}, then ${result.close?.code ?? 'no close'} (page closed it)`)
-  } else if (result.close !== null) parts.push(result.close.reason === '' ? `${result.close.code}` : `${result.close.code} "${result.close.reason}"`)
-  else parts.push('no answer')
-  return parts.join('; ')
+    return `welcome${over}, then ${result.close?.code ?? 'no close'} (page closed it)`
+  }
+  if (result.close === null) return 'no answer'
+  return result.close.reason === '' ? `${result.close.code}` : `${result.close.code} "${result.close.reason}"`
+}
+
+/** What the page saw: a step before the socket that failed (cookie, ticket), then how the socket ended. */
+function pageSaw (result) {
+  const failedStep = result.prepared !== null && !result.prepared.ok ? `${result.prepared.failure}; ` : ''
+  return failedStep + ending(result)
 }
 
 /** What the guard decided for the try, in order. */
