@@ -20,7 +20,8 @@ export async function buildMethodApp (method: Method, config: Config, pageOrigin
   const app = Fastify({ logger: { level: loggerLevel(config.logLevel), stream: log, ...redactingLoggerOptions() } })
   const routes = routesOf(method)
   const seen = new SeenAttempts([routes.http, routes.close])
-  seen.start()
+  // Listening from onReady: an app that fails to build leaves no subscription behind.
+  app.addHook('onReady', async () => seen.start())
   app.addHook('onClose', async () => seen.stop())
 
   await app.register(jwt, { secret: config.jwtSecret, verify: { algorithms: ['HS256'] } })
