@@ -102,4 +102,15 @@ t.test('the lab in Chromium: every row as Chromium does it', async (t) => {
     t.equal(await page.getByRole('table', { name: '2. Results' }).count(), 1)
     t.equal(await page.getByRole('status').count(), 1)
   })
+
+  t.test('a wrong password: the page says so, and tries nothing', async (t) => {
+    const page = await context.newPage()
+    await page.goto(`${lab.pageUrl}/`)
+    await page.locator('body[data-ready="true"]').waitFor()
+    await page.getByLabel('Password').fill('wrong')
+    await page.getByRole('button', { name: 'Sign in and run the lab' }).click()
+    t.equal(await page.getByRole('alert').textContent(), 'invalid username or password')
+    t.equal(await page.locator('#rows tr').count(), 0, 'no rows')
+    t.equal(await page.getByRole('button', { name: 'Sign in and run the lab' }).isEnabled(), true, 'the button works again')
+  })
 })
