@@ -1,6 +1,6 @@
 // The cross-site row: runs on the lab's page server reached as 127.0.0.1, another site than the apps on localhost.
 // Takes the token from the lab page that opened it (and only from that page), tries the methods it names, and posts
-// the results back.
+// the results back; the lab page closes this window once it has them.
 import { tryRow } from './attempt.js'
 
 const status = document.getElementById('status')
@@ -19,7 +19,6 @@ window.addEventListener('message', async (event) => {
   for (const method of methods) rows.push(await tryRow(setup, method, event.data.token))
   window.opener.postMessage({ type: 'lab:results', rows }, labOrigin)
   status.dataset.state = 'done'
-  status.textContent = 'Done: the results are on the lab page.'
-  window.close()
+  status.textContent = 'Done: the results are on the lab page, which closes this window.'
 })
 window.opener?.postMessage({ type: 'lab:ready' }, labOrigin)

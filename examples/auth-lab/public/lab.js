@@ -133,17 +133,26 @@ function openCrossSiteWindow (setup) {
   return window.open(`${setup.pageOrigins.crossSite}/cross-site`, 'wsauth-lab-cross-site', 'popup,width=520,height=420')
 }
 
+// How often the page looks whether a person closed the cross-site window before it answered.
+const WINDOW_CHECK_MS = 500
+
+/** The cross-site window's rows, or `null` when it was closed first. The page closes the window once it has them. */
 function crossSiteResults (setup, crossWindow, token) {
   return new Promise((resolve) => {
+    const settle = (rows) => {
+      window.removeEventListener('message', onMessage)
+      clearInterval(closedCheck)
+      crossWindow.close()
+      resolve(rows)
+    }
     const onMessage = (event) => {
       if (event.origin !== setup.pageOrigins.crossSite || event.source !== crossWindow) return
       if (event.data?.type === 'lab:ready') crossWindow.postMessage({ type: 'lab:run', token }, setup.pageOrigins.crossSite)
-      if (event.data?.type === 'lab:results') {
-        window.removeEventListener('message', onMessage)
-        resolve(event.data.rows)
-      }
+      if (event.data?.type === 'lab:results') settle(event.data.rows)
     }
+    const closedCheck = setInterval(() => { if (crossWindow.closed) settle(null) }, WINDOW_CHECK_MS)
     window.addEventListener('message', onMessage)
+    // The window may have loaded (and said it was ready) while the other rows ran.
     crossWindow.postMessage({ type: 'lab:run', token }, setup.pageOrigins.crossSite)
   })
 }
@@ -183,8 +192,8 @@ async function run (setup, crossWindow) {
       setStatus('running', 'Trying the cross-site row in its window…')
       const results = await crossSiteResults(setup, crossWindow, token)
       for (const { method, tr, label } of pendingCross) {
-        const row = results.find((result) => result.id === method.id)
-        renderResult(tr, method, label, row)
+        if (results === null) renderUnavailable(tr, method, label, 'the cross-site window was closed before it answered')
+        else renderResult(tr, method, label, results.find((result) => result.id === method.id))
       }
     }
   }
@@ -205,6 +214,9 @@ form.addEventListener('submit', (event) => {
   const crossWindow = setup.methods.some((method) => setup.crossSiteMethods.includes(method.id) && method.unavailable === null)
     ? openCrossSiteWindow(setup)
     : null
-  run(setup, crossWindow).catch((error) => setStatus('failed', `The lab stopped: ${error.message}`))
+  run(setup, crossWindow).catch((error) => {
+    setStatus('failed', `The lab stopped: ${error.message}`)
+    $('run').disabled = false
+  })
 })
 document.body.dataset.ready = 'true'

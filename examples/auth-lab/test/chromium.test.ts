@@ -58,8 +58,13 @@ t.test('the lab in Chromium: every row as Chromium does it', async (t) => {
   t.teardown(() => chromium.close())
   const context = await chromium.browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 })
   const labPage = await LabPage.open(context, `${lab.pageUrl}/`)
+  const crossSiteWindow = context.waitForEvent('page')
   await labPage.run()
   const rows = await labPage.rows()
+  const crossSite = await crossSiteWindow
+  t.equal(crossSite.url(), `http://127.0.0.1:${lab.base}/cross-site`, 'the cross-site row ran in a window on 127.0.0.1')
+  if (!crossSite.isClosed()) await crossSite.waitForEvent('close')
+  t.pass('the lab page closed the cross-site window once it had the results')
 
   t.strictSame(rows.map((row) => `${row.method}/${row.site}`), [
     ...Object.keys(SAME_SITE).map((id) => `${id}/same`),
