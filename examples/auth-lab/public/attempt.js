@@ -81,6 +81,20 @@ async function prepareCookie (method, setup, token) {
   }
 }
 
+/** The ticket method's step before the socket: the token buys a single-use ticket on the app's origin. */
+async function mintTicket (method, setup, token) {
+  const response = await fetch(`${method.origin}${setup.ticketPath}`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })
+  const body = await response.json().catch(() => ({}))
+  if (!response.ok) return { ok: false, failure: `no ticket: ${response.status} ${body.error ?? ''}`.trim(), secret: null }
+  return { ok: true, failure: null, secret: body.ticket }
+}
+
+/** Whether the URL holds the token (`yes`), only a single-use ticket (`ticket only`), or neither (`no`). */
+function inUrl (url, token, ticket) {
+  if (url.includes(token) || url.includes(encodeURIComponent(token))) return 'yes'
+  return ticket !== null && url.includes(encodeURIComponent(ticket)) ? 'ticket only' : 'no'
+}
+
 /**
  * Tries `method` with `token` on its route for `mode` (`http`: refusals are HTTP answers; `close`: close codes).
  * Resolves { url, opened, welcome, protocol, close, prepared, seen, inUrl }.
@@ -98,11 +112,16 @@ export async function tryMethod (setup, method, token, mode) {
     case 'cookie': prepared = await prepareCookie(method, setup, token); break
     case 'userinfo': url = url.replace('ws://', `ws://token:${encodeURIComponent(token)}@`); break
     case 'subprotocol': protocols = [setup.protocol, `base64url.bearer.wsauth.${base64url(token)}`]; break
+    case 'ticket':
+      prepared = await mintTicket(method, setup, token)
+      // Without a ticket the socket is opened all the same, to show the page what a refusal looks like.
+      if (prepared.ok) url += `?ticket=${encodeURIComponent(prepared.secret)}`
+      break
     default: throw new Error(`no way to try ${method.id}`)
   }
   const socket = await openSocket(url, protocols, authMessage)
   const seen = await seenAfter(method, before)
-  return { ...socket, prepared, seen, inUrl: url.includes(token) || url.includes(encodeURIComponent(token)) }
+  return { ...socket, prepared, seen, inUrl: inUrl(url, token, prepared?.secret ?? null) }
 }
 
 /** A method's whole row: the signed-in token on the HTTP-mode route, then a bad token on both routes, then the log. */
@@ -111,6 +130,9 @@ export async function tryRow (setup, method, token) {
   const badToken = badTokenOf(token)
   const badHttp = await tryMethod(setup, method, badToken, 'http')
   const badClose = await tryMethod(setup, method, badToken, 'close')
-  const log = await checkLog(method, token)
+  // A ticket is a credential too, if only for one socket: the log must hold neither.
+  const credentials = [token, good.prepared?.secret].filter((credential) => typeof credential === 'string')
+  const found = await Promise.all(credentials.map((credential) => checkLog(method, credential)))
+  const log = found.includes('found') ? 'found' : 'not found'
   return { id: method.id, good, badHttp, badClose, log }
 }

@@ -87,7 +87,7 @@ function renderResult (tr, method, label, row) {
     cell(pageSaw(row.good), 'page', String(row.good.close?.code ?? '')),
     cell(serverSaw(row.good), 'server'),
     cell(row.log, 'log'),
-    cell(row.good.inUrl ? 'yes' : 'no', 'url'),
+    cell(row.good.inUrl, 'url'),
     cell(pageSaw(row.badHttp), 'bad-http', String(row.badHttp.close?.code ?? '')),
     cell(pageSaw(row.badClose), 'bad-close', String(row.badClose.close?.code ?? '')),
   ])
@@ -199,7 +199,7 @@ async function run (setup, crossWindow) {
   }
   const available = tried.filter(({ method }) => method.unavailable === null)
   const worked = available.filter(({ tr }) => tr.dataset.worked === 'yes')
-  setStatus('done', `Done: ${worked.length} of ${available.length} available methods worked for ${form.username.value} in this browser.`)
+  setStatus('done', `Done: ${worked.length} of ${available.length} methods worked for ${form.username.value} in this browser.`)
   $('run').disabled = false
 }
 

@@ -3,6 +3,7 @@ import type { WsAuthOptions, WsAuthRouteOptions } from '@wsauth/ws-bearer'
 import firstMessage from '@wsauth/first-message'
 import cookieIframe from '@wsauth/cookie-iframe'
 import subprotocolToken from '@wsauth/subprotocol-token'
+import ticket from '@wsauth/ticket'
 import type { Config } from './config.js'
 
 export type MethodId = 'first-message' | 'query' | 'cookie' | 'userinfo' | 'subprotocol' | 'ticket'
@@ -42,6 +43,8 @@ export const LAB_PROTOCOL = 'lab.v1'
  * which nothing ambient carries, so it does not care.
  */
 export const CROSS_SITE_METHODS: readonly MethodId[] = ['cookie', 'ticket']
+/** Where the ticket app mints tickets: @wsauth/ticket's default. */
+export const TICKET_PATH = '/ws-ticket'
 /** Where the cookie app serves its iframe, session exchange and browser helper. */
 export const COOKIE_PREFIX = '/ws-auth'
 
@@ -99,7 +102,10 @@ export const METHODS: ReadonlyArray<Method | UnavailableMethod> = [
     label: 'Ticket',
     portOffset: 6,
     readme: `${REPO}/ticket#readme`,
-    unavailable: '@wsauth/ticket is not in this build yet',
+    // `POST /ws-ticket` (Bearer in, single-use ticket out), then `?ticket=` on the socket.
+    guard: {},
+    route: {},
+    setup: async (app) => { await app.register(ticket, { path: TICKET_PATH }) },
   },
 ]
 

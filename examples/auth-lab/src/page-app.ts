@@ -6,7 +6,7 @@ import { redactingLoggerOptions } from '@wsauth/core'
 import wsBearer from '@wsauth/ws-bearer'
 import passwordBearer, { MemoryUserStore } from '@wsauth/password-bearer'
 import { pageOrigins, type Config } from './config.js'
-import { COOKIE_PREFIX, CROSS_SITE_METHODS, LAB_PROTOCOL, METHODS, isAvailable, routesOf } from './methods.js'
+import { COOKIE_PREFIX, CROSS_SITE_METHODS, LAB_PROTOCOL, TICKET_PATH, METHODS, isAvailable, routesOf } from './methods.js'
 
 export const DEMO_USER = { username: 'johndoe', password: 'secret' } as const
 
@@ -38,6 +38,7 @@ export function labSetup (config: Config): object {
     pageOrigins: pageOrigins(config),
     protocol: LAB_PROTOCOL,
     cookiePrefix: COOKIE_PREFIX,
+    ticketPath: TICKET_PATH,
     crossSiteMethods: CROSS_SITE_METHODS,
     methods: METHODS.map((method) => ({
       id: method.id,

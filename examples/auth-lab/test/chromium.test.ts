@@ -31,14 +31,16 @@ const SAME_SITE: Record<MethodId, Expected> = {
   userinfo: { worked: 'yes', page: WELCOMED, server: 'refused: no credential → basic: johndoe', log: 'not found', url: 'yes', badHttp: '1006', badClose: '4401 "unauthorized"' },
   // The 101 echoes the application protocol, never the token.
   subprotocol: { worked: 'yes', page: 'welcome over lab.v1, then 1000 (page closed it)', server: 'subprotocol: johndoe', log: 'not found', url: 'no', badHttp: '1006', badClose: '4401 "invalid token"' },
-  ticket: { worked: 'not available' },
+  // The token buys a ticket (POST /ws-ticket, Bearer); only the single-use ticket goes in the URL. A bad token buys none.
+  ticket: { worked: 'yes', page: WELCOMED, server: 'ticket: johndoe', log: 'not found', url: 'ticket only', badHttp: 'no ticket: 401 invalid_token; 1006', badClose: 'no ticket: 401 invalid_token; 4401 "unauthorized"' },
 }
 
 // From the page on 127.0.0.1: the cookie app accepts the token but the browser does not store a SameSite cookie for a
 // frame under another site, nor send one with that site's WebSocket; the guard sees no credential.
 const CROSS_SITE: Partial<Record<MethodId, Expected>> = {
   cookie: { worked: 'no', page: 'cookie not set: cookie_not_stored; 1006', server: 'refused: no credential', log: 'not found', url: 'no', badHttp: 'cookie not set: invalid_token; 1006', badClose: 'cookie not set: invalid_token; 4401 "unauthorized"' },
-  ticket: { worked: 'not available' },
+  // Nothing ambient: the ticket is minted for, and redeemed from, the page's own origin, whatever its site.
+  ticket: { worked: 'yes', page: WELCOMED, server: 'ticket: johndoe', log: 'not found', url: 'ticket only', badHttp: 'no ticket: 401 invalid_token; 1006', badClose: 'no ticket: 401 invalid_token; 4401 "unauthorized"' },
 }
 
 function checkRow (t: Test, row: LabRow, expected: Expected): void {
@@ -71,7 +73,7 @@ t.test('the lab in Chromium: every row as Chromium does it', async (t) => {
     ...Object.keys(CROSS_SITE).map((id) => `${id}/cross`),
   ], 'one row per method, then the cross-site rows')
   for (const row of rows) checkRow(t, row, (row.site === 'same' ? SAME_SITE : CROSS_SITE)[row.method as MethodId]!)
-  t.match(await labPage.page.locator('#status').textContent(), /^Done: 5 of 5 available methods worked for johndoe/)
+  t.match(await labPage.page.locator('#status').textContent(), /^Done: 6 of 6 methods worked for johndoe/)
 
   t.test('each row links to the README of its method', async (t) => {
     const links = await labPage.readmeLinks()
