@@ -93,9 +93,10 @@ function renderResult (tr, method, label, row) {
   ])
 }
 
-function renderUnavailable (tr, method, label, why) {
-  tr.dataset.worked = 'not available'
-  const note = cell(`not available: ${why}`, 'worked', 'not available')
+/** A row the page could not try: the cross-site window was blocked or closed. */
+function renderNotRun (tr, method, label, why) {
+  tr.dataset.worked = 'not tried'
+  const note = cell(`not tried: ${why}`, 'worked', 'not tried')
   note.colSpan = columns.length - 1
   fillRow(tr, [methodCell(method, label), note])
 }
@@ -176,30 +177,25 @@ async function run (setup, crossWindow) {
   const tried = setup.methods.map((method) => ({ method, tr: addRow(method, 'same'), label: method.label }))
   const crossMethods = setup.methods.filter((method) => setup.crossSiteMethods.includes(method.id))
   const crossTried = crossMethods.map((method) => ({ method, tr: addRow(method, 'cross'), label: crossLabel(method) }))
-  for (const { method, tr, label } of [...tried, ...crossTried]) {
-    if (method.unavailable !== null) renderUnavailable(tr, method, label, method.unavailable)
-    else renderPending(tr, method, label)
-  }
-  for (const { method, tr, label } of tried.filter(({ method }) => method.unavailable === null)) {
+  for (const { method, tr, label } of [...tried, ...crossTried]) renderPending(tr, method, label)
+  for (const { method, tr, label } of tried) {
     setStatus('running', `Trying ${method.label.toLowerCase()}…`)
     renderResult(tr, method, label, await tryRow(setup, method, token))
   }
-  const pendingCross = crossTried.filter(({ method }) => method.unavailable === null)
-  if (pendingCross.length > 0) {
+  if (crossTried.length > 0) {
     if (crossWindow === null) {
-      for (const { method, tr, label } of pendingCross) renderUnavailable(tr, method, label, 'the browser blocked the cross-site window')
+      for (const { method, tr, label } of crossTried) renderNotRun(tr, method, label, 'the browser blocked the cross-site window')
     } else {
       setStatus('running', 'Trying the cross-site row in its window…')
       const results = await crossSiteResults(setup, crossWindow, token)
-      for (const { method, tr, label } of pendingCross) {
-        if (results === null) renderUnavailable(tr, method, label, 'the cross-site window was closed before it answered')
+      for (const { method, tr, label } of crossTried) {
+        if (results === null) renderNotRun(tr, method, label, 'the cross-site window was closed before it answered')
         else renderResult(tr, method, label, results.find((result) => result.id === method.id))
       }
     }
   }
-  const available = tried.filter(({ method }) => method.unavailable === null)
-  const worked = available.filter(({ tr }) => tr.dataset.worked === 'yes')
-  setStatus('done', `Done: ${worked.length} of ${available.length} methods worked for ${form.username.value} in this browser.`)
+  const worked = tried.filter(({ tr }) => tr.dataset.worked === 'yes')
+  setStatus('done', `Done: ${worked.length} of ${tried.length} methods worked for ${form.username.value} in this browser.`)
   $('run').disabled = false
 }
 
@@ -211,9 +207,7 @@ if (window.location.origin !== setup.pageOrigins.sameSite) {
 }
 form.addEventListener('submit', (event) => {
   event.preventDefault()
-  const crossWindow = setup.methods.some((method) => setup.crossSiteMethods.includes(method.id) && method.unavailable === null)
-    ? openCrossSiteWindow(setup)
-    : null
+  const crossWindow = setup.crossSiteMethods.length > 0 ? openCrossSiteWindow(setup) : null
   run(setup, crossWindow).catch((error) => {
     setStatus('failed', `The lab stopped: ${error.message}`)
     $('run').disabled = false

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { pageOrigins, type Config } from './config.js'
 import { buildMethodApp } from './method-app.js'
-import { METHODS, isAvailable, type MethodId } from './methods.js'
+import { METHODS, type MethodId } from './methods.js'
 import { buildPageApp } from './page-app.js'
 
 export interface RunningLab {
@@ -11,7 +11,7 @@ export interface RunningLab {
   close (): Promise<void>
 }
 
-/** Starts the page on the base port and one app per available method on the base port plus its offset. */
+/** Starts the page on the base port and one app per method on the base port plus its offset. */
 export async function startLab (config: Config): Promise<RunningLab> {
   const origins = pageOrigins(config)
   const started: FastifyInstance[] = []
@@ -23,7 +23,7 @@ export async function startLab (config: Config): Promise<RunningLab> {
     const page = await buildPageApp(config)
     started.push(page)
     const pageAddress = await page.listen({ host: config.host, port: config.portBase })
-    for (const method of METHODS.filter(isAvailable)) {
+    for (const method of METHODS) {
       const app = await buildMethodApp(method, config, [origins.sameSite, origins.crossSite])
       started.push(app)
       apps.set(method.id, app)

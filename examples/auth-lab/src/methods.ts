@@ -25,15 +25,6 @@ export interface Method {
   setup: (app: FastifyInstance, config: Config) => Promise<void>
 }
 
-/** A method whose package is not in this build: the page shows its row as not available, and no app starts. */
-export interface UnavailableMethod {
-  id: MethodId
-  label: string
-  portOffset: number
-  readme: string
-  unavailable: string
-}
-
 const REPO = 'https://github.com/wsauth/wsauth/tree/main/packages'
 
 /** The application subprotocol of the subprotocol app: the 101 echoes it, never the token. */
@@ -50,7 +41,7 @@ export const COOKIE_PREFIX = '/ws-auth'
 
 const nothingToRegister = async (): Promise<void> => {}
 
-export const METHODS: ReadonlyArray<Method | UnavailableMethod> = [
+export const METHODS: readonly Method[] = [
   {
     id: 'first-message',
     label: 'First message',
@@ -108,10 +99,6 @@ export const METHODS: ReadonlyArray<Method | UnavailableMethod> = [
     setup: async (app) => { await app.register(ticket, { path: TICKET_PATH }) },
   },
 ]
-
-export function isAvailable (method: Method | UnavailableMethod): method is Method {
-  return !('unavailable' in method)
-}
 
 /** The method's two websocket routes: the guard answers over HTTP on the first, by close code on the second. */
 export function routesOf (method: Pick<Method, 'id'>): { http: string, close: string } {

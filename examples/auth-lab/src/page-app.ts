@@ -6,7 +6,7 @@ import { redactingLoggerOptions } from '@wsauth/core'
 import wsBearer from '@wsauth/ws-bearer'
 import passwordBearer, { MemoryUserStore } from '@wsauth/password-bearer'
 import { pageOrigins, type Config } from './config.js'
-import { COOKIE_PREFIX, CROSS_SITE_METHODS, LAB_PROTOCOL, TICKET_PATH, METHODS, isAvailable, routesOf } from './methods.js'
+import { COOKIE_PREFIX, CROSS_SITE_METHODS, LAB_PROTOCOL, TICKET_PATH, METHODS, routesOf } from './methods.js'
 
 export const DEMO_USER = { username: 'johndoe', password: 'secret' } as const
 
@@ -47,16 +47,14 @@ export function labSetup (config: Config): object {
       origin: appOrigin(config, method.portOffset, 'http'),
       ws: appOrigin(config, method.portOffset, 'ws'),
       routes: routesOf(method),
-      unavailable: isAvailable(method) ? null : method.unavailable,
     })),
   }
 }
 
 /** The page may talk to the method apps and frame the cookie app's iframe; nothing else from elsewhere. */
 function contentSecurityPolicy (config: Config): string {
-  const apps = METHODS.filter(isAvailable)
-  const connect = apps.flatMap((method) => [appOrigin(config, method.portOffset, 'http'), appOrigin(config, method.portOffset, 'ws')])
-  const frames = apps.filter((method) => method.id === 'cookie').map((method) => appOrigin(config, method.portOffset, 'http'))
+  const connect = METHODS.flatMap((method) => [appOrigin(config, method.portOffset, 'http'), appOrigin(config, method.portOffset, 'ws')])
+  const frames = METHODS.filter((method) => method.id === 'cookie').map((method) => appOrigin(config, method.portOffset, 'http'))
   return [
     "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
     `connect-src 'self' ${connect.join(' ')}`, `frame-src ${frames.join(' ') || "'none'"}`,

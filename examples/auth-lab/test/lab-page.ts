@@ -4,7 +4,7 @@ import type { BrowserContext, Page } from 'playwright-core'
 export interface LabRow {
   method: string
   site: 'same' | 'cross'
-  /** `yes`, `no`, `not available`. */
+  /** `yes`, `no`, or `not tried` (the cross-site window was blocked or closed). */
   worked: string
   cells: Record<string, string>
   /** The close code each try ended with, as the page saw it. */

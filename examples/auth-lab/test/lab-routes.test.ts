@@ -8,11 +8,11 @@ import { opened, refused } from '../../../test/helpers/ws.ts'
 import { configFromEnv } from '../src/config.ts'
 import { LogRecord } from '../src/log-record.ts'
 import { buildMethodApp } from '../src/method-app.ts'
-import { METHODS, isAvailable, type Method } from '../src/methods.ts'
+import { METHODS, type Method } from '../src/methods.ts'
 
 const PAGE = 'http://localhost:8000'
 const config = configFromEnv({ LOG_LEVEL: 'silent' }, () => 'lab-routes-test-secret-long-enough-for-hs256')
-const method = (id: string): Method => METHODS.filter(isAvailable).find((candidate) => candidate.id === id)!
+const method = (id: string): Method => METHODS.find((candidate) => candidate.id === id)!
 
 async function startApp (t: Test, id: string): Promise<{ app: FastifyInstance, ws: string }> {
   const built = await buildMethodApp(method(id), config, [PAGE])

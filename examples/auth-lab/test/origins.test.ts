@@ -1,7 +1,8 @@
 // The ambient methods (cookie, URI user info) from the page of a third origin: the browser sends the credential by
 // itself, so only the Origin check stands between another page and the user's socket. Each app refuses that page,
 // over HTTP (the page sees 1006) and in close mode (4403), while the lab page with the same credential gets in.
-// Then the same refusals over TCP with the ws client, with their exact statuses, and the apps still serving.
+// Then the same refusals over TCP with the ws client, with their exact statuses, and the apps still serving; and the
+// ticket, which is not ambient but is bound to the Origin that bought it.
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import Fastify from 'fastify'
@@ -110,4 +111,25 @@ t.test('over TCP with the ws client: exact statuses, and the apps still serve', 
       socket.close()
     })
   }
+})
+
+t.test('the ticket, not ambient, is bound to the Origin that bought it', async (t) => {
+  const lab = await startLab(t, { LOG_LEVEL: 'warn' })
+  const token = await lab.token()
+  const mint = async (origin: string): Promise<Response> => await fetch(`${lab.appOrigin('ticket')}/ws-ticket`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, origin },
+  })
+  t.equal((await mint('http://evil.test')).status, 403, 'a foreign page buys no ticket')
+
+  const ws = lab.appOrigin('ticket', 'ws')
+  const buy = async (): Promise<string> => ((await (await mint(lab.pageUrl)).json()) as { ticket: string }).ticket
+  t.equal((await refused(`${ws}/ticket?ticket=${await buy()}`, { headers: { origin: 'http://evil.test' } })).status, 403,
+    'a lab page\'s ticket from a foreign Origin: 403')
+  t.strictSame(await closedOnOpen(`${ws}/ticket/close-mode?ticket=${await buy()}`, { headers: { origin: 'http://evil.test' } }),
+    { code: 4403, reason: 'forbidden' }, 'in close mode: 4403')
+  const { socket } = await opened(`${ws}/ticket?ticket=${await buy()}`, { headers: { origin: lab.pageUrl } })
+  t.strictSame(JSON.parse(await nextMessage(socket)), { type: 'welcome', subject: 'johndoe', transport: 'ticket' },
+    'the lab\'s Origin still gets in with a ticket of its own')
+  socket.close()
 })
