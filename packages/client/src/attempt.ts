@@ -3,7 +3,7 @@ import { subprotocolsWithToken } from '@wsauth/subprotocol-token/protocol'
 import { setCookie } from './cookie.js'
 import { credential, type TokenReason } from './credential.js'
 import { jwtExpiry } from './expiry.js'
-import type { ConnectOptions } from './options.js'
+import { DEFAULT_REQUEST_TIMEOUT_MS, type ConnectOptions } from './options.js'
 import type { Request } from './request.js'
 import { addTicket, fetchTicket } from './ticket.js'
 import { subprotocolFormat, type TransportName } from './transports.js'
@@ -50,7 +50,7 @@ export async function planSocket ({ url: address, origin, route, transport, prot
     if (transport === 'subprotocol') plan.protocols = subprotocolsWithToken(token, subprotocolFormat(route, protocols)!, protocols)
     if (transport === 'first-message') plan.inBandToken = token
     if (transport === 'ticket') addTicket(route, url, plan.protocols, await fetchTicket(request, new URL(transports.ticket!.endpoint, origin), token))
-    if (transport === 'cookie') await setCookie(new URL(transports.cookie!.endpoint, origin), token, options.requestTimeoutMs ?? 10_000)
+    if (transport === 'cookie') await setCookie(new URL(transports.cookie!.endpoint, origin), token, options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS)
   }
   plan.url = url.href
   return plan

@@ -6,7 +6,7 @@ import { WsAuthClientError } from './errors.js'
 import { clientEvent, type ClientState, type CloseReason, type WsAuthClientEventMap } from './events.js'
 import { renewDelay } from './expiry.js'
 import { inBandCredential, readInBand } from './in-band.js'
-import { DEFAULT_TIMERS, type ConnectOptions, type Timers } from './options.js'
+import { DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_TIMERS, type ConnectOptions, type Timers } from './options.js'
 import { boundedRequest, type Request } from './request.js'
 import { RetryPolicy } from './retry.js'
 import { SendQueue } from './send-queue.js'
@@ -32,6 +32,8 @@ export class WsAuthClient extends EventTarget {
   readonly url: string
   /** The transport of the current (or last) socket. */
   transport: TransportName | null = null
+  /** The socket's origin over HTTP: where the discovery document and the endpoints are. */
+  readonly #origin: string
   readonly #options: ConnectOptions
   readonly #timers: Timers
   readonly #WebSocket: WebSocketConstructor
@@ -59,10 +61,11 @@ export class WsAuthClient extends EventTarget {
     const resolved = new URL(url, (globalThis as { location?: { href: string } }).location?.href)
     resolved.protocol = resolved.protocol.replace('http', 'ws')
     this.url = resolved.href
+    this.#origin = `${resolved.protocol.replace('ws', 'http')}//${resolved.host}`
     this.#options = options
     this.#timers = options.timers ?? DEFAULT_TIMERS
     this.#WebSocket = WebSocketClass
-    this.#request = boundedRequest(options.requestTimeoutMs ?? 10_000, this.#timers)
+    this.#request = boundedRequest(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, this.#timers)
     this.#queue = new SendQueue(options.queueLimit ?? 100)
     this.#retry = new RetryPolicy(options.backoff, options.random)
     this.#connect('connect')
@@ -91,11 +94,6 @@ export class WsAuthClient extends EventTarget {
   close (code = 1000, reason = ''): void {
     if (this.#state !== 'closed') this.#socket?.close(code, reason)
     this.#finish('client', code, reason)
-  }
-
-  get #origin (): string {
-    const url = new URL(this.url)
-    return `${url.protocol.replace('ws', 'http')}//${url.host}`
   }
 
   #emit<K extends keyof WsAuthClientEventMap> (type: K, fields: Omit<WsAuthClientEventMap[K], keyof Event>): void {

@@ -37,6 +37,17 @@ export function retryAfterHeaderMs (value: string | null | undefined): number {
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 0
 }
 
+/**
+ * An HTTP refusal (the guard's handshake answer, or an endpoint's) read as the close code it stands for and its
+ * `Retry-After` hint; `header` reads one of its response headers.
+ */
+export function readRefusal (status: number, header: (name: string) => string | null): { closeCode: number, retryAfterMs: number } {
+  return {
+    closeCode: closeCodeOfRefusal(status, /invalid_token/.test(header('www-authenticate') ?? '')),
+    retryAfterMs: retryAfterHeaderMs(header('retry-after')),
+  }
+}
+
 /** The wait a 4429 close reason carries (`too many requests; retry-after=30`, @wsauth/core's closeAnswer), in ms. */
 export function retryAfterReasonMs (reason: string): number {
   return retryAfterHeaderMs(/; retry-after=(\d+)$/.exec(reason)?.[1])

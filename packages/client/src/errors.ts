@@ -12,17 +12,18 @@ export type WsAuthClientErrorCode =
   | 'discovery' | 'unsupported' | 'unreachable' | 'token' | 'refused' | 'connect' | 'queue-full' | 'closed'
 
 export class WsAuthClientError extends Error {
-  readonly code: WsAuthClientErrorCode
+  // `declare`: the constructor assigns them, so no field definitions are emitted for them.
+  declare readonly code: WsAuthClientErrorCode
   /** For `refused`: the close code the refusal stands for (401 → 4401, 403 → 4403, 429 → 4429, …). */
-  readonly closeCode: number | undefined
+  declare readonly closeCode: number | undefined
   /** For `refused` with a 429: the server's `Retry-After`, in milliseconds. */
-  readonly retryAfterMs: number | undefined
+  declare readonly retryAfterMs: number | undefined
 
   constructor (code: WsAuthClientErrorCode, message: string, options: { cause?: unknown, closeCode?: number, retryAfterMs?: number } = {}) {
     super(message, { cause: options.cause })
-    this.name = 'WsAuthClientError'
     this.code = code
     this.closeCode = options.closeCode
     this.retryAfterMs = options.retryAfterMs
+    this.name = 'WsAuthClientError'
   }
 }

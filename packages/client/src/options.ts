@@ -14,6 +14,9 @@ export const DEFAULT_TIMERS: Timers = {
   clearTimeout: (handle) => clearTimeout(handle as number),
 }
 
+/** How long the discovery document and the ticket and cookie endpoints may take to answer, unless `requestTimeoutMs` says. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
+
 export interface ConnectOptions {
   /** Called for every connection attempt and every in-band refresh. Required. */
   getToken: CredentialSource

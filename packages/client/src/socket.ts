@@ -1,4 +1,4 @@
-import { closeCodeOfRefusal, retryAfterHeaderMs, retryAfterReasonMs } from './close-codes.js'
+import { readRefusal, retryAfterReasonMs } from './close-codes.js'
 
 /** The part of a WebSocket the client uses: the browser's, or the ws package's. */
 export interface ClientSocket {
@@ -43,13 +43,8 @@ export function watchSocket (socket: ClientSocket, listeners: SocketListeners): 
   let refusal: SocketEnd | null = null
   const node = socket as NodeSocket
   node.on?.('unexpected-response', (_request, response) => {
-    const header = (name: string): string => String(response.headers[name] ?? '')
-    refusal = {
-      code: closeCodeOfRefusal(response.statusCode ?? 0, /invalid_token/.test(header('www-authenticate'))),
-      reason: '',
-      retryAfterMs: retryAfterHeaderMs(header('retry-after')),
-      opened: false,
-    }
+    const { closeCode, retryAfterMs } = readRefusal(response.statusCode ?? 0, (name) => String(response.headers[name] ?? ''))
+    refusal = { code: closeCode, reason: '', retryAfterMs, opened: false }
     node.terminate()
   })
   // A failed socket also closes; the close handles it. The listener keeps the ws package from throwing the error.

@@ -1,5 +1,5 @@
 import type { DiscoveryRoute } from '@wsauth/core'
-import { closeCodeOfRefusal, retryAfterHeaderMs } from './close-codes.js'
+import { readRefusal } from './close-codes.js'
 import { WsAuthClientError } from './errors.js'
 import type { Request } from './request.js'
 
@@ -7,11 +7,7 @@ import type { Request } from './request.js'
 export async function fetchTicket (request: Request, url: URL, token: string): Promise<string> {
   const { response, body } = await request(url, { method: 'POST', headers: { authorization: `Bearer ${token}` } })
   if (!response.ok) {
-    const invalidToken = /invalid_token/.test(response.headers.get('www-authenticate') ?? '')
-    throw new WsAuthClientError('refused', `${url.href} answered ${response.status}`, {
-      closeCode: closeCodeOfRefusal(response.status, invalidToken),
-      retryAfterMs: retryAfterHeaderMs(response.headers.get('retry-after')),
-    })
+    throw new WsAuthClientError('refused', `${url.href} answered ${response.status}`, readRefusal(response.status, (name) => response.headers.get(name)))
   }
   let ticket: unknown
   try {

@@ -73,8 +73,7 @@ export function subprotocolsWithToken (token: string, format: SubprotocolFormat,
   })
   if (new Set(protocols).size !== protocols.length) throw new TypeError('duplicated subprotocol')
   const application = protocols.length === 0 && format === 'jupyter' ? [JUPYTER_MARKER] : [...protocols]
-  if (application.length === 0) {
-    throw new TypeError('a token subprotocol needs an application subprotocol next to it (browsers fail a 101 without one)')
-  }
+  // The server never echoes the token protocol, and a browser fails a 101 that echoes none of the protocols it offered.
+  if (application.length === 0) throw new TypeError('a token subprotocol needs an application subprotocol next to it')
   return [...application, tokenSubprotocol(token, format)]
 }
