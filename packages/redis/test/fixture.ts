@@ -1,0 +1,67 @@
+import type { Test } from 'tap'
+import { Redis, type RedisOptions } from 'ioredis'
+import passwordBearer, { MemoryUserStore } from '@wsauth/password-bearer'
+import { wsAuthRedis, type RedisStores, type WsAuthRedisOptions } from '@wsauth/redis'
+import { build, type Fixture } from '../../../test/helpers/app.ts'
+import type { RedisServer } from '../../../test/helpers/redis.ts'
+
+function parseURL (url: string): RedisOptions {
+  const { hostname, port } = new URL(url)
+  return { host: hostname, port: Number(port) }
+}
+
+/** One node's stores on `server`, with connections of their own, ready (subscribed, mirror loaded); closed in teardown. */
+export async function nodeStores (t: Test, server: RedisServer, options: WsAuthRedisOptions = {}): Promise<RedisStores> {
+  const stores = wsAuthRedis(server.url, options)
+  t.teardown(() => stores.close())
+  await stores.ready()
+  return stores
+}
+
+/** A plain client for a test to look at or act on the server; closed in teardown. */
+export async function adminClient (t: Test, server: RedisServer): Promise<Redis> {
+  const admin = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1 })
+  await admin.connect()
+  t.teardown(() => { admin.disconnect() })
+  return admin
+}
+
+export const ALICE = { username: 'alice', password: 'correct horse battery staple' }
+/** Cheap scrypt parameters for tests. */
+const FAST_SCRYPT = { N: 1024, r: 8, p: 1 }
+
+export interface Node extends Fixture {
+  stores: RedisStores
+  /** `http://127.0.0.1:<port>`. */
+  base: string
+}
+
+/**
+ * One node of a service: its own stores on `server` (own connections), the generic test app (test/helpers/app.ts)
+ * with the guard on those stores and @wsauth/password-bearer (alice), on a port of its own.
+ */
+export async function startNode (t: Test, server: RedisServer, options: { prefix: string, redis?: RedisOptions }): Promise<Node> {
+  const stores = wsAuthRedis({ ...parseURL(server.url), ...options.redis }, { prefix: options.prefix })
+  t.teardown(() => stores.close())
+  await stores.ready()
+  const users = new MemoryUserStore({ scrypt: FAST_SCRYPT })
+  await users.add(ALICE.username, ALICE.password)
+  const fixture = await build(t, {
+    guard: { stores },
+    plugins: async (app) => { await app.register(passwordBearer, { users, scrypt: FAST_SCRYPT }) },
+  })
+  return Object.assign(fixture, { stores, base: `http://127.0.0.1:${fixture.port}` })
+}
+
+export interface Answer { status: number, headers: Headers, body: Record<string, unknown> }
+
+export async function postForm (url: string, fields: Record<string, string>): Promise<Answer> {
+  const response = await fetch(url, { method: 'POST', body: new URLSearchParams(fields) })
+  const text = await response.text()
+  return { status: response.status, headers: response.headers, body: text === '' ? {} : JSON.parse(text) as Record<string, unknown> }
+}
+
+/** Alice's password login on `node`: her access and refresh tokens. */
+export async function login (node: Node, password = ALICE.password): Promise<Answer> {
+  return await postForm(`${node.base}/token`, { grant_type: 'password', username: ALICE.username, password })
+}
