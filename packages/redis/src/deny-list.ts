@@ -68,12 +68,19 @@ export class RedisDenyList implements DenyList {
   /**
    * Loads every live entry into the mirror; call once subscribed, so that an entry is either in what is read here or
    * in a message that comes after. Entries already mirrored stay: an entry is only ever dropped when it expires.
+   * Resolves the token ids the mirror did not have: revocations this node missed, whose sockets may still be open.
    */
-  async sync (): Promise<void> {
+  async sync (): Promise<string[]> {
     const losses = this.#losses
     const entries = await this.#redis.zrangebyscore(this.#keys.denyList, Date.now(), '+inf', 'WITHSCORES')
-    for (let i = 0; i + 1 < entries.length; i += 2) this.#remember(entries[i]!, Number(entries[i + 1]))
+    const missed: string[] = []
+    for (let i = 0; i + 1 < entries.length; i += 2) {
+      const tokenId = entries[i]!
+      if (!this.#mirror.has(tokenId)) missed.push(tokenId)
+      this.#remember(tokenId, Number(entries[i + 1]))
+    }
     this.#synced = losses === this.#losses
+    return missed
   }
 
   // The memory list's `add` is synchronous in effect; its promise never rejects.

@@ -9,7 +9,7 @@ const RESYNC_DELAY_MS = 250
 /**
  * The node's subscriber connection: it subscribes each time it connects (ioredis reconnects it by itself), hands
  * denylist entries to the mirror and revocations to the bus, and has the mirror loaded again after every reconnect,
- * when messages may have been missed.
+ * when messages may have been missed; the sockets of a token it learns of only then are closed then.
  */
 export class Subscriber {
   readonly #connection: RedisConnection
@@ -78,7 +78,9 @@ export class Subscriber {
     if (this.#retry !== null) clearTimeout(this.#retry)
     this.#retry = null
     if (!this.#subscribed || this.#closed) return
-    this.#denyList.sync().then(() => {
+    this.#denyList.sync().then((missed) => {
+      // A revocation whose message was missed: its sockets on this node close now, as they would have then.
+      for (const tokenId of missed) this.#bus.deliver({ kind: 'token', tokenId, outcome: 'revoked' })
       if (!this.#denyList.synced) return
       for (const resolve of this.#waiting.splice(0)) resolve()
     }, () => {
