@@ -1,7 +1,7 @@
 import type { Test } from 'tap'
-import { Redis, type RedisOptions } from 'ioredis'
+import { Cluster, Redis, type RedisOptions } from 'ioredis'
 import passwordBearer, { MemoryUserStore } from '@wsauth/password-bearer'
-import { wsAuthRedis, type RedisStores, type WsAuthRedisOptions } from '@wsauth/redis'
+import { wsAuthRedis, type RedisConnection, type RedisStores, type WsAuthRedisOptions } from '@wsauth/redis'
 import { build, type Fixture } from '../../../test/helpers/app.ts'
 import type { RedisServer } from '../../../test/helpers/redis.ts'
 
@@ -37,11 +37,15 @@ export interface Node extends Fixture {
 }
 
 /**
- * One node of a service: its own stores on `server` (own connections), the generic test app (test/helpers/app.ts)
+ * One node of a service: its own stores on `server` (own connections; or on a connection the test made, closed by
+ * the test), the generic test app (test/helpers/app.ts)
  * with the guard on those stores and @wsauth/password-bearer (alice), on a port of its own.
  */
-export async function startNode (t: Test, server: RedisServer, options: { prefix: string, redis?: RedisOptions }): Promise<Node> {
-  const stores = wsAuthRedis({ ...parseURL(server.url), ...options.redis }, { prefix: options.prefix })
+export async function startNode (
+  t: Test, server: RedisServer | RedisConnection, options: { prefix: string, redis?: RedisOptions }
+): Promise<Node> {
+  const connection = server instanceof Redis || server instanceof Cluster ? server : { ...parseURL(server.url), ...options.redis }
+  const stores = wsAuthRedis(connection, { prefix: options.prefix })
   t.teardown(() => stores.close())
   await stores.ready()
   const users = new MemoryUserStore({ scrypt: FAST_SCRYPT })
