@@ -38,10 +38,17 @@ const THIRTY_DAYS = 30 * 24 * 60 * 60 * 1000
 
 /**
  * Options for a connection made here. A command waits for no reconnect: with Redis unreachable it fails at once, and
- * what needed it is answered 503 (1013 on a socket) rather than held until a client gives up. ioredis reconnects by
- * itself, and the node serves again as soon as Redis is back.
+ * what needed it is answered 503 (1013 on a socket) rather than held until a client gives up. A command in flight
+ * when the connection drops fails too, and is not sent again after the reconnect: it may have run (a ticket taken, a
+ * family rotated), and running it twice would turn one request into two. ioredis reconnects by itself, and the node
+ * serves again as soon as Redis is back.
  */
-export const FAIL_FAST: RedisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 2000 }
+export const FAIL_FAST: RedisOptions = {
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 1,
+  commandTimeout: 2000,
+  autoResendUnfulfilledCommands: false,
+}
 
 function connect (given: string | RedisOptions | RedisConnection): { redis: RedisConnection, owned: boolean } {
   if (given instanceof Redis || given instanceof Cluster) return { redis: given, owned: false }

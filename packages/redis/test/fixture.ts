@@ -1,5 +1,6 @@
 import type { Test } from 'tap'
 import { Cluster, Redis, type RedisOptions } from 'ioredis'
+import firstMessage from '@wsauth/first-message'
 import passwordBearer, { MemoryUserStore } from '@wsauth/password-bearer'
 import { wsAuthRedis, type RedisConnection, type RedisStores, type WsAuthRedisOptions } from '@wsauth/redis'
 import { build, type Fixture } from '../../../test/helpers/app.ts'
@@ -25,6 +26,9 @@ export async function adminClient (t: Test, server: RedisServer): Promise<Redis>
   t.teardown(() => { admin.disconnect() })
   return admin
 }
+
+/** A route that takes its credential from the first message (@wsauth/first-message). */
+export const FIRST_MESSAGE_PATH = '/first-message'
 
 export const ALICE = { username: 'alice', password: 'correct horse battery staple' }
 /** Cheap scrypt parameters for tests. */
@@ -52,7 +56,15 @@ export async function startNode (
   await users.add(ALICE.username, ALICE.password)
   const fixture = await build(t, {
     guard: { stores },
-    plugins: async (app) => { await app.register(passwordBearer, { users, scrypt: FAST_SCRYPT }) },
+    plugins: async (app) => {
+      await app.register(passwordBearer, { users, scrypt: FAST_SCRYPT })
+      await app.register(firstMessage)
+    },
+    routes: (app) => {
+      app.get(FIRST_MESSAGE_PATH, { websocket: true, config: { wsAuth: { firstMessage: true } } }, (socket, request) => {
+        socket.send(`Welcome ${request.identity!.subject}!`)
+      })
+    },
   })
   return Object.assign(fixture, { stores, base: `http://127.0.0.1:${fixture.port}` })
 }

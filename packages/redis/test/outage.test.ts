@@ -5,7 +5,7 @@ import t from 'tap'
 import { startRedis } from '../../../test/helpers/redis.ts'
 import { bearer, stillServes } from '../../../test/helpers/app.ts'
 import { closed, nextMessage, opened, refused } from '../../../test/helpers/ws.ts'
-import { ALICE, login, startNode } from './fixture.ts'
+import { ALICE, FIRST_MESSAGE_PATH, login, startNode } from './fixture.ts'
 
 t.test('Redis down: 503 with Retry-After, 1013 in close mode, no pass; Redis back: serving resumes', async (t) => {
   const server = await startRedis(t)
@@ -26,6 +26,10 @@ t.test('Redis down: 503 with Retry-After, 1013 in close mode, no pass; Redis bac
     t.equal(JSON.parse(handshake.body).error, 'temporarily_unavailable')
     const { socket } = await opened(node.url('/close-mode'), bearer(access))
     t.strictSame(await closed(socket), { code: 1013, reason: 'try again later' }, 'close mode: 1013')
+    const { socket: inBand } = await opened(node.url(FIRST_MESSAGE_PATH))
+    const inBandClosed = closed(inBand)
+    inBand.send(JSON.stringify({ type: 'auth', token: access }))
+    t.strictSame(await inBandClosed, { code: 1013, reason: 'try again later' }, 'a first message: 1013')
     const answer = await login(node)
     t.equal(answer.status, 503, 'a login: the throttle can\'t count')
     t.equal(answer.headers.get('retry-after'), '5')
