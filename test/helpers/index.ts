@@ -9,7 +9,7 @@
 //   `claimsOf` to read back what a token says (unverified).
 // - refusal.ts: `assertRefused` (status, WWW-Authenticate, body), `closedOnOpen` (close mode: code and reason, and
 //   that nothing leaked first), the challenge strings.
-// - ws.ts: a real `ws` client over TCP: `connect`, `opened`, `refused`, `nextMessage`, `closed`, `rawHandshake`,
+// - ws.ts: a real `ws` client over TCP: `connect`, `opened`, `refused`, `nextMessage`, `closed`, `rawHandshake`, `sendUnmaskedFrame`,
 //   `echoesThenCloses`.
 // - log.ts: `logCollector`, a stream that keeps Fastify's log lines.
 // - origins.ts: the allowed Origin and the lookalikes an exact allowlist must refuse.

@@ -126,3 +126,26 @@ export async function echoesThenCloses (t: Test, socket: WebSocket): Promise<voi
   socket.close(1000)
   await done
 }
+
+// FIN + text opcode, payload length 2 without the mask bit, "hi": every client-to-server frame must be masked.
+const UNMASKED_FRAME = Buffer.from([0x81, 0x02, 0x68, 0x69])
+
+/** Upgrades on `path` with no credential, sends an unmasked frame once the 101 is in, and resolves when the server ends the socket. */
+export function sendUnmaskedFrame (port: number, path: string): Promise<{ status: number }> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect(port, '127.0.0.1')
+    let head = ''
+    let status = 0
+    socket.setEncoding('latin1')
+    socket.on('data', (chunk: string) => {
+      if (status !== 0) return
+      head += chunk
+      if (!head.includes('\r\n\r\n')) return
+      status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0)
+      socket.write(UNMASKED_FRAME)
+    })
+    socket.on('close', () => resolve({ status }))
+    socket.on('error', reject)
+    socket.write(handshakeRequest(port, path, []))
+  })
+}

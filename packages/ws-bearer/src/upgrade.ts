@@ -43,6 +43,11 @@ export function takeOverUpgrades (wss: WebSocketServer, settings: LiveSettings):
   const handleUpgrade = wss.handleUpgrade.bind(wss)
   wss.handleUpgrade = function guardedUpgrade (request, socket, head, callback) {
     handleUpgrade(request, socket, head, (ws: WebSocket, upgraded: IncomingMessage) => {
+      ws.on('error', endHeldSocket)
+      const deliver = (): void => {
+        ws.off('error', endHeldSocket)
+        callback(ws, upgraded)
+      }
       const handshake = (request as RawRequest)[kHandshake]
       if (handshake === undefined) {
         // A websocket route registered before the guard: fail closed rather than serve it unauthenticated.
@@ -56,14 +61,22 @@ export function takeOverUpgrades (wss: WebSocketServer, settings: LiveSettings):
         const { code, reason } = closeAnswer(handshake.error)
         ws.close(code, reason)
       } else if (handshake.kind === 'exempt') {
-        callback(ws, upgraded)
+        deliver()
       } else if (handshake.kind === 'accepted') {
-        handOver(ws, handshake.attempt, handshake.identity, handshake.revocations, false, () => callback(ws, upgraded))
+        handOver(ws, handshake.attempt, handshake.identity, handshake.revocations, false, deliver)
       } else {
         // It answers its own failures by closing the socket: nothing to wait for here.
-        authenticateInBand(ws, handshake.attempt, () => callback(ws, upgraded))
+        authenticateInBand(ws, handshake.attempt, deliver)
       }
     })
+  }
+
+  // ws reports a bad frame (say, an unmasked one) as an 'error' event, which ends the process when nothing listens.
+  // @fastify/websocket listens only from the moment it hands the socket to the app; until then (a refused socket
+  // closing, one awaiting its first message) the guard does, and ends the socket: its client broke the protocol.
+  function endHeldSocket (this: WebSocket, error: Error): void {
+    log.debug({ err: { message: error.message } }, 'websocket protocol error before the app had the socket')
+    this.terminate()
   }
 
   function inBand (): InBandProtocol {
