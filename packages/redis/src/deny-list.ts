@@ -10,6 +10,7 @@ export interface Denial {
 }
 
 export function isDenial (value: unknown): value is Denial {
+  if (typeof value !== 'object' || value === null) return false
   const { kind, tokenId, expiresAt } = value as Partial<Denial>
   return kind === 'denied' && typeof tokenId === 'string' && typeof expiresAt === 'number'
 }

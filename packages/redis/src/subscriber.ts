@@ -19,7 +19,7 @@ export class Subscriber {
   #subscribed = false
   #retry: NodeJS.Timeout | null = null
   #closed = false
-  #waiting: Array<() => void> = []
+  readonly #waiting: Array<() => void> = []
 
   constructor (connection: RedisConnection, channel: string, denyList: RedisDenyList, bus: RedisRevocationBus) {
     this.#connection = connection

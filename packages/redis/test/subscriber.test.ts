@@ -57,3 +57,21 @@ t.test('a revocation published on A while B\'s subscriber is gone is enforced on
   t.strictSame(await socketClosed, { code: 4401, reason: 'token revoked' }, 'its live socket on B closed, by the message or the reload')
   await stillServes(t, b)
 })
+
+t.test('whatever else is published on the channel is ignored; the node keeps serving', async (t) => {
+  const a = await startNode(t, server, { prefix: 'noise:' })
+  const admin = await adminClient(t, server)
+  const token = a.sign({ sub: 'alice', jti: 'noise' }, { expiresIn: 600 })
+  const { socket } = await opened(a.url(), bearer(token))
+  t.equal(await nextMessage(socket), 'Welcome alice!')
+  const arrived = new Promise<void>((resolve) => { a.stores.bus.subscribe(() => resolve()) })
+  for (const noise of ['not json', 'null', '42', '{"kind":"token"}', '{"kind":"denied","tokenId":1}', '{"kind":"subject","subject":"alice","outcome":"x"}']) {
+    await admin.publish('noise:revocations', noise)
+  }
+  await admin.publish('noise:revocations', JSON.stringify({ kind: 'subject', subject: 'nobody', outcome: 'revoked' }))
+  await arrived
+  t.equal(socket.readyState, socket.OPEN, 'nothing closed alice\'s socket')
+  t.equal(a.stores.denyList.has('noise'), false)
+  await stillServes(t, a)
+  socket.terminate()
+})
