@@ -11,10 +11,16 @@ export interface Server { child: ChildProcess, port: number }
 export interface Presented { path: string, headers: Record<string, string>, protocols?: string[] }
 
 export async function startServer (script: URL, args: string[]): Promise<Server> {
-  const execArgv = ['--import', 'tsx', ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : [])]
+  const execArgv = ['--import', 'tsx', '--expose-gc', ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : [])]
   const child = fork(script, args, { execArgv })
   const [message] = await once(child, 'message') as [{ port: number }]
   return { child, port: message.port }
+}
+
+/** Has the server collect its garbage now (started with `--expose-gc`), and waits until it has. */
+export async function collectGarbage (server: Server): Promise<void> {
+  server.child.send('gc')
+  await once(server.child, 'message')
 }
 
 async function cpu (server: Server): Promise<number> {
@@ -37,12 +43,18 @@ function cycle (port: number, { path, headers, protocols }: Presented): Promise<
   })
 }
 
-/** The server's CPU time per cycle, in microseconds, over `cycles` cycles; cycle `i` presents `present(i)`. */
-export async function run (server: Server, cycles: number, concurrency: number, present: (i: number) => Presented): Promise<number> {
+/**
+ * The server's CPU time per cycle, in microseconds, over `cycles` cycles; cycle `i` presents `present(i)`. `prepare`
+ * runs before the CPU time is read: work the cycles need that is not theirs to pay for (minting their tickets, say).
+ */
+export async function run (
+  server: Server, cycles: number, concurrency: number, present: (i: number) => Presented, prepare?: (cycles: number) => Promise<void>
+): Promise<number> {
   let next = 0
   const worker = async (): Promise<void> => {
     while (next < cycles) await cycle(server.port, present(next++))
   }
+  await prepare?.(cycles)
   const before = await cpu(server)
   await Promise.all(Array.from({ length: concurrency }, worker))
   return (await cpu(server) - before) / cycles
@@ -54,6 +66,8 @@ export interface Contender {
   present: (i: number) => Presented
   /** The index of the contender to divide by (a no-auth server whose client sends the same bytes). */
   baseline: number
+  /** Runs before each of this contender's runs, outside its measured CPU time. */
+  prepare?: (cycles: number) => Promise<void>
 }
 
 /**
@@ -64,10 +78,13 @@ export interface Contender {
 export async function ratioTable (contenders: Contender[], rounds: number, cycles: number, concurrency: number): Promise<Array<Record<string, string>>> {
   const perCycle: number[][] = contenders.map(() => [])
   const ratios: number[][] = contenders.map(() => [])
-  for (const contender of contenders) await run(contender.server, cycles, concurrency, contender.present)
+  for (const contender of contenders) await run(contender.server, cycles, concurrency, contender.present, contender.prepare)
   for (let round = 0; round < rounds; round++) {
     const cost: number[] = []
-    for (const i of shuffled(contenders.length)) cost[i] = await run(contenders[i]!.server, cycles, concurrency, contenders[i]!.present)
+    for (const i of shuffled(contenders.length)) {
+      const { server, present, prepare } = contenders[i]!
+      cost[i] = await run(server, cycles, concurrency, present, prepare)
+    }
     contenders.forEach((contender, i) => {
       perCycle[i]!.push(cost[i]!)
       ratios[i]!.push(cost[i]! / cost[contender.baseline]!)

@@ -3,9 +3,6 @@ import { once } from 'node:events'
 import { startRedis, type RedisServer } from '../test/helpers/redis.ts'
 import type { Server } from './harness.ts'
 
-/** Where the ticket variant's tickets are: the bench puts them, the node takes each once. */
-export const TICKETS = 'bench-tickets'
-
 /** A redis-server on a free port, keeping nothing on disk; `stop` it at the end. */
 export async function benchRedis (): Promise<RedisServer> {
   return await startRedis({ teardown: () => {} })

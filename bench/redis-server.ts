@@ -6,7 +6,7 @@ import websocket from '@fastify/websocket'
 import jwt from '@fastify/jwt'
 import wsBearer from '@wsauth/ws-bearer'
 import { wsAuthRedis, type RedisStores } from '@wsauth/redis'
-import { TICKETS } from './redis-kit.ts'
+import ticket from '@wsauth/ticket'
 import { echoRoute, serveBenchmark } from './serve.ts'
 import { BENCH_SECRET } from './secret.ts'
 
@@ -36,11 +36,10 @@ async function build (): Promise<{ app: FastifyInstance, stores: RedisStores | n
     await app.register(wsBearer, { stores })
   }
   if (variant === 'ticket-redis') {
-    const redis = redisStores()
-    stores = redis
-    const tickets = redis.singleUse<{ subject: string }>(TICKETS)
-    // A ticket in the query, redeemed from the Redis store: what @wsauth/ticket does, reduced to its one round trip.
-    await app.register(wsBearer, { stores, query: { name: 'ticket' }, verify: (ticket) => tickets.take(ticket) })
+    stores = redisStores()
+    // @wsauth/ticket, its store the guard's: the Redis single-use store.
+    await app.register(wsBearer, { stores })
+    await app.register(ticket)
   }
   echoRoute(app)
   return { app, stores }

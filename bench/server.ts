@@ -7,6 +7,7 @@ import jwt from '@fastify/jwt'
 import wsBearer from '@wsauth/ws-bearer'
 import cookieIframe from '@wsauth/cookie-iframe'
 import subprotocolToken from '@wsauth/subprotocol-token'
+import ticket from '@wsauth/ticket'
 import { BENCH_COOKIE_SECRET, BENCH_ORIGIN, BENCH_SECRET } from './secret.ts'
 
 async function build (variant: string): Promise<FastifyInstance> {
@@ -21,6 +22,11 @@ async function build (variant: string): Promise<FastifyInstance> {
   if (variant === 'subprotocol') {
     await app.register(wsBearer, {})
     await app.register(subprotocolToken, { protocols: ['echo.v1'] })
+  }
+  if (variant === 'ticket') {
+    await app.register(wsBearer, {})
+    // The longest lifetime: tickets are minted a round ahead. No limit: one subject mints them all.
+    await app.register(ticket, { lifetime: 300, rateLimit: false })
   }
   echoRoute(app)
   return app

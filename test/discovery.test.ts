@@ -1,6 +1,6 @@
 // The discovery document of an app with every transport package, over real TCP: each package describes its own part
 // (the guard its header, Basic and query; subprotocol-token its formats and default protocols; cookie-iframe its
-// endpoint; first-message `inBand`; password-bearer the token and revoke endpoints), the whole is valid against core's
+// endpoint; first-message `inBand`; password-bearer the token and revoke endpoints; ticket its endpoint and transport), the whole is valid against core's
 // schema, and nothing secret is in it.
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
@@ -12,6 +12,7 @@ import subprotocolToken from '@wsauth/subprotocol-token'
 import cookieIframe from '@wsauth/cookie-iframe'
 import firstMessage from '@wsauth/first-message'
 import passwordBearer, { MemoryUserStore } from '@wsauth/password-bearer'
+import ticket from '@wsauth/ticket'
 import type { DiscoveryDocument } from '@wsauth/core'
 import { ALLOWED_ORIGIN, SECRET } from './helpers/index.ts'
 import { discoveryCloseCodes, discoveryErrors } from './helpers/discovery.ts'
@@ -28,6 +29,7 @@ t.test('every transport package describes its part; valid against the schema; no
   await app.register(wsBearer, { origins: [ALLOWED_ORIGIN], basic: true, mode: 'close' })
   await app.register(subprotocolToken, { formats: { kubernetes: false }, protocols: ['chat.v1'] })
   await app.register(cookieIframe, { secret: COOKIE_SECRET, prefix: '/session-cookie' })
+  await app.register(ticket, { path: '/tickets' })
   await app.register(firstMessage, { timeoutMs: 2000, maxPayload: 1024, expiringNoticeMs: 15_000, messages: { typeKey: 'kind' } })
   await app.register(async (auth) => {
     await auth.register(passwordBearer, { users, scrypt: { N: 1024, r: 8, p: 1 }, tokenPath: '/oauth/token' })
@@ -46,10 +48,11 @@ t.test('every transport package describes its part; valid against the schema; no
     basic: { tokenUsername: 'token', password: false },
     subprotocol: { formats: ['jupyter', 'wsauth'] },
     cookie: { endpoint: '/session-cookie' },
+    ticket: { endpoint: '/tickets', param: 'ticket', subprotocolPrefix: 'wsauth.ticket.' },
   }
   t.strictSame(document, {
     wsauth: 1,
-    endpoints: { cookie: '/session-cookie', token: '/auth/oauth/token', revoke: '/auth/revoke' },
+    endpoints: { cookie: '/session-cookie', ticket: '/tickets', token: '/auth/oauth/token', revoke: '/auth/revoke' },
     inBand: {
       timeoutMs: 2000,
       maxPayload: 1024,

@@ -3,8 +3,11 @@
 // line must fail to compile, or the typecheck fails. Only the packages' public entry points are imported.
 import type { FastifyContextConfig, FastifyInstance, FastifyRequest, RouteShorthandOptions } from 'fastify'
 import { expectTypeOf } from 'expect-type'
-import type { DiscoveryRoute, DiscoveryTransports, Identity } from '@wsauth/core'
-import type { DescribedRoute, DiscoveryPart, Extractor, IdentityInit, WsAuthGuard, WsAuthRouteOptions } from '@wsauth/ws-bearer'
+import type { DiscoveryRoute, DiscoveryTransports, Identity, SingleUseStore, Transport } from '@wsauth/core'
+import type {
+  DescribedRoute, DiscoveryPart, Extractor, IdentityInit, SubprotocolOffer, WsAuthGuard, WsAuthRouteOptions,
+} from '@wsauth/ws-bearer'
+import type { TicketGrant, TicketOptions, TicketStore } from '@wsauth/ticket'
 import { OAuthError, type GrantContext, type GrantHandler, type OAuthErrorCode, type PasswordBearer, type TokenResponse } from '@wsauth/password-bearer'
 
 declare const request: FastifyRequest
@@ -77,6 +80,20 @@ app.wsAuth.addDiscovery({ endpoints: { token: true } })
 export const undeclared: Partial<DiscoveryTransports> = { 'smoke-signal': {} }
 // @ts-expect-error the query transport's part names its parameter
 export const queryWithoutParam: Extractor['describe'] = () => ({ query: {} })
+
+// Subprotocols: a transport claims a prefix; the guard's one parse of the header hands the claimed protocols over.
+expectTypeOf(app.wsAuth.claimSubprotocols).toEqualTypeOf<(prefix: string) => void>()
+expectTypeOf(app.wsAuth.subprotocolOffer).returns.toEqualTypeOf<SubprotocolOffer>()
+expectTypeOf<SubprotocolOffer['claimed']>().toEqualTypeOf<ReadonlyMap<string, readonly string[]>>()
+expectTypeOf(app.wsAuth.clock).returns.toBeNumber()
+
+// @wsauth/ticket: its transport joins core's Transports; its store is core's SingleUseStore of plain data.
+expectTypeOf<'ticket'>().toExtend<Transport>()
+app.wsAuth.verifyToken('token', request, 'ticket')
+expectTypeOf<TicketStore>().toEqualTypeOf<SingleUseStore<TicketGrant>>()
+expectTypeOf<TicketOptions['store']>().toEqualTypeOf<TicketStore | undefined>()
+// @ts-expect-error a ticket's lifetime is a number of seconds
+export const lifetimeAsText: TicketOptions = { lifetime: '30s' }
 
 // fastify.passwordBearer: the password grant's decorator.
 expectTypeOf(app.passwordBearer).toEqualTypeOf<PasswordBearer>()

@@ -9,6 +9,7 @@ import subprotocolToken from '@wsauth/subprotocol-token'
 import cookieIframe from '@wsauth/cookie-iframe'
 import passwordBearer, { MemoryUserStore } from '@wsauth/password-bearer'
 import firstMessage from '@wsauth/first-message'
+import ticket from '@wsauth/ticket'
 import oauth2Login from '@wsauth/oauth2-login'
 import { wsAuthRedis } from '@wsauth/redis'
 import type { Config, OidcConfig } from './config.js'
@@ -58,6 +59,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   })
   // Tokens in Sec-WebSocket-Protocol (JEP 121, Kubernetes, wsauth formats): the 101 echoes `echo.v1`, never the token.
   await app.register(subprotocolToken)
+  // Single-use tickets: `POST /ws-ticket` turns a token into a 30-second ticket for `?ticket=` or a subprotocol.
+  await app.register(ticket)
   await app.register(passwordBearer, { users, accessTokenTtl: config.tokenTtlSeconds })
   // The hidden-iframe cookie: pages on the allowed origins turn a token into an HttpOnly cookie on this origin.
   await app.register(cookieIframe, { prefix: '/ws-auth', secret: config.cookieSecrets })

@@ -71,6 +71,22 @@ t.test('secured-echo, started as `pnpm start` starts it, at LOG_LEVEL=debug', as
       await closed(socket)
     }
   })
+  await t.test('a ticket: POST /ws-ticket with the token, then ?ticket= or a subprotocol, once each', async (t) => {
+    const mint = async (): Promise<string> => {
+      const response = await fetch(`${server.baseUrl}/ws-ticket`, { method: 'POST', headers: { authorization: `Bearer ${accessToken}` } })
+      t.equal(response.status, 200)
+      t.equal(response.headers.get('cache-control'), 'no-store')
+      return (await response.json() as { ticket: string }).ticket
+    }
+    const byQuery = await mint()
+    await welcomeAndEcho(t, `${server.wsUrl}/secured-ws?ticket=${byQuery}`)
+    t.equal((await refused(`${server.wsUrl}/secured-ws?ticket=${byQuery}`)).status, 401, 'a second use')
+    const { socket, protocol } = await opened(`${server.wsUrl}/secured-ws`, { protocols: ['echo.v1', `wsauth.ticket.${await mint()}`] })
+    t.equal(protocol, 'echo.v1', 'never the ticket')
+    t.equal(await nextMessage(socket), 'Welcome johndoe!')
+    socket.close(1000)
+    await closed(socket)
+  })
   await t.test('refusals', async (t) => {
     t.equal((await refused(`${server.wsUrl}/secured-ws`)).status, 401, 'no credential')
     t.equal((await refused(`${server.wsUrl}/secured-ws`, { headers: { authorization: `Basic ${encodeBasic('johndoe', 'wrong')}` } })).status, 401, 'wrong password')

@@ -35,6 +35,14 @@ t.test('two secured-echo processes on one Redis', async (t) => {
   t.strictSame(await socketClosed, { code: 4401, reason: 'token revoked' }, 'the socket on B is closed')
   t.equal((await refused(`${a.wsUrl}/secured-ws`, { headers })).status, 401, 'and the token refused on A')
 
+  const fresh = await post(`${a.baseUrl}/token`, { grant_type: 'password', username: 'johndoe', password: 'secret' })
+  const minted = await fetch(`${a.baseUrl}/ws-ticket`, { method: 'POST', headers: { authorization: `Bearer ${fresh.body.access_token!}` } })
+  const { ticket } = await minted.json() as { ticket: string }
+  const { socket: byTicket } = await opened(`${b.wsUrl}/secured-ws?ticket=${ticket}`)
+  t.equal(await nextMessage(byTicket), 'Welcome johndoe!', 'a ticket minted on A is redeemed on B')
+  byTicket.close()
+  t.equal((await refused(`${a.wsUrl}/secured-ws?ticket=${ticket}`)).status, 401, 'and only once: A refuses it after')
+
   for (const node of [a, b, a, b, a]) {
     t.equal((await post(`${node.baseUrl}/token`, { grant_type: 'password', username: 'janedoe', password: 'wrong' })).status, 400)
   }

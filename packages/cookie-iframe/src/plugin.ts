@@ -3,9 +3,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fastifyCookie, { type SerializeOptions } from '@fastify/cookie'
 import fp from 'fastify-plugin'
 import {
-  WsAuthError, headerLines, httpAnswer, isWsAuthError, parseAuthorization, toWsAuthError, type Identity,
+  WsAuthError, headerLines, isWsAuthError, parseAuthorization, toWsAuthError, type Identity,
 } from '@wsauth/core'
-import type {} from '@wsauth/ws-bearer'
+import { refuseRequest } from '@wsauth/ws-bearer'
 import { MAX_COOKIE_BYTES, cookieExtractor, sessionCookieFor } from './extractor.js'
 import { takeNoBody } from './no-body.js'
 import { PLUGIN, checkOptions, optionError, type CookieIframeOptions } from './options.js'
@@ -60,14 +60,7 @@ async function cookieIframe (fastify: FastifyInstance, options: CookieIframeOpti
   }
 
   function refuse (request: FastifyRequest, reply: FastifyReply, thrown: unknown): FastifyReply {
-    const error = toWsAuthError(thrown)
-    if (error.outcome === 'internal' || error.outcome === 'unavailable') {
-      request.log.error({ err: error.cause }, 'wsauth session request failed: %s', error.outcome)
-    } else {
-      request.log.info({ wsAuth: { outcome: error.outcome, code: error.code } }, 'wsauth session request refused')
-    }
-    const answer = httpAnswer(error, { realm })
-    return reply.code(answer.status).headers(answer.headers).header('cache-control', 'no-store').send(answer.body)
+    return refuseRequest(request, reply, thrown, { realm }, 'wsauth session request')
   }
 
   async function bearerIdentity (request: FastifyRequest): Promise<{ token: string, identity: Identity }> {

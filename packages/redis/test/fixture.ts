@@ -2,6 +2,7 @@ import type { Test } from 'tap'
 import { Cluster, Redis, type RedisOptions } from 'ioredis'
 import firstMessage from '@wsauth/first-message'
 import passwordBearer, { MemoryUserStore } from '@wsauth/password-bearer'
+import ticket from '@wsauth/ticket'
 import { wsAuthRedis, type RedisConnection, type RedisStores, type WsAuthRedisOptions } from '@wsauth/redis'
 import { build, type Fixture } from '../../../test/helpers/app.ts'
 import type { RedisServer } from '../../../test/helpers/redis.ts'
@@ -42,8 +43,8 @@ export interface Node extends Fixture {
 
 /**
  * One node of a service: its own stores on `server` (own connections; or on a connection the test made, closed by
- * the test), the generic test app (test/helpers/app.ts)
- * with the guard on those stores and @wsauth/password-bearer (alice), on a port of its own.
+ * the test), the generic test app (test/helpers/app.ts) with the guard on those stores, @wsauth/password-bearer
+ * (alice), @wsauth/first-message and @wsauth/ticket, on a port of its own.
  */
 export async function startNode (
   t: Test, server: RedisServer | RedisConnection, options: { prefix: string, redis?: RedisOptions }
@@ -59,6 +60,7 @@ export async function startNode (
     plugins: async (app) => {
       await app.register(passwordBearer, { users, scrypt: FAST_SCRYPT })
       await app.register(firstMessage)
+      await app.register(ticket)
     },
     routes: (app) => {
       app.get(FIRST_MESSAGE_PATH, { websocket: true, config: { wsAuth: { firstMessage: true } } }, (socket, request) => {
@@ -80,4 +82,11 @@ export async function postForm (url: string, fields: Record<string, string>): Pr
 /** Alice's password login on `node`: her access and refresh tokens. */
 export async function login (node: Node, password = ALICE.password): Promise<Answer> {
   return await postForm(`${node.base}/token`, { grant_type: 'password', username: ALICE.username, password })
+}
+
+/** A ticket minted at `node`'s `POST /ws-ticket` for `accessToken`. */
+export async function mintTicket (node: Node, accessToken: string): Promise<string> {
+  const response = await fetch(`${node.base}/ws-ticket`, { method: 'POST', headers: { authorization: `Bearer ${accessToken}` } })
+  if (response.status !== 200) throw new Error(`POST /ws-ticket answered ${response.status}`)
+  return (await response.json() as { ticket: string }).ticket
 }

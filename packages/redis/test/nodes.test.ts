@@ -1,10 +1,10 @@
 // Two nodes of one service, each with its own Redis connections, on one real redis-server over TCP.
 import t, { type Test } from 'tap'
 import { startRedis } from '../../../test/helpers/redis.ts'
-import { bearer, build, stillServes } from '../../../test/helpers/app.ts'
+import { bearer, stillServes } from '../../../test/helpers/app.ts'
 import { closed, connect, nextMessage, opened, refused } from '../../../test/helpers/ws.ts'
 import { claimsOf } from '../../../test/helpers/jwt.ts'
-import { login, nodeStores, postForm, startNode, type Node } from './fixture.ts'
+import { login, mintTicket, postForm, startNode, type Node } from './fixture.ts'
 
 const server = await startRedis(t)
 let services = 0
@@ -72,25 +72,20 @@ t.test('access tokens denylisted at rotation on B are refused on A', async (t) =
   t.equal((await refused(a.url(), bearer(first.access_token as string))).status, 401)
 })
 
-t.test('one ticket, 100 concurrent handshakes spread over two nodes: exactly one 101, 99 refusals, no 5xx', async (t) => {
-  // A ticket transport reduced to its redemption: `?ticket=` taken from each node's own Redis single-use store.
-  const node = async (): Promise<Awaited<ReturnType<typeof build>>> => {
-    const stores = await nodeStores(t, server, { prefix: 'tickets:' })
-    const tickets = stores.singleUse<{ subject: string }>('tickets')
-    return await build(t, { guard: { stores, query: { name: 'ticket' }, verify: (ticket) => tickets.take(ticket) } })
-  }
-  const [a, b] = [await node(), await node()]
-  const issuer = await nodeStores(t, server, { prefix: 'tickets:' })
-  await issuer.singleUse<{ subject: string }>('tickets').put('the-ticket', { subject: 'alice' }, Date.now() + 60_000)
-  const results = await Promise.all(Array.from({ length: 100 }, (_, i) => connect(`${(i % 2 === 0 ? a : b).url()}?ticket=the-ticket`)))
+t.test('one ticket (@wsauth/ticket), 100 concurrent handshakes spread over two nodes: one 101, 99 refusals, no 5xx', async (t) => {
+  const [a, b] = await twoNodes(t)
+  const access = (await login(a)).body.access_token as string
+  const ticket = await mintTicket(a, access)
+  const results = await Promise.all(Array.from({ length: 100 }, (_, i) => connect(`${(i % 2 === 0 ? a : b).url()}?ticket=${ticket}`)))
   const upgraded = results.filter((result) => result.kind === 'opened')
   t.equal(upgraded.length, 1, 'one 101')
   t.equal(results.filter((result) => result.kind === 'refused' && result.status === 401).length, 99, '99 refusals, all 401')
   for (const result of upgraded) if (result.kind === 'opened') result.socket.terminate()
-  for (const [i, fixture] of [a, b].entries()) {
-    await issuer.singleUse<{ subject: string }>('tickets').put(`next-${i}`, { subject: 'alice' }, Date.now() + 60_000)
-    const { socket } = await opened(`${fixture.url()}?ticket=next-${i}`)
-    t.equal(await nextMessage(socket), 'Welcome alice!', 'each node still serves a fresh ticket')
+  for (const node of [a, b]) {
+    const { socket } = await opened(`${node.url()}?ticket=${await mintTicket(b, access)}`)
+    t.equal(await nextMessage(socket), 'Welcome alice!', 'a ticket minted on B is redeemed on either node')
     socket.terminate()
   }
+  await stillServes(t, a)
+  await stillServes(t, b)
 })

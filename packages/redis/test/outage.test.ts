@@ -5,7 +5,7 @@ import t from 'tap'
 import { startRedis } from '../../../test/helpers/redis.ts'
 import { bearer, stillServes } from '../../../test/helpers/app.ts'
 import { closed, nextMessage, opened, refused } from '../../../test/helpers/ws.ts'
-import { ALICE, FIRST_MESSAGE_PATH, login, startNode } from './fixture.ts'
+import { ALICE, FIRST_MESSAGE_PATH, login, mintTicket, startNode } from './fixture.ts'
 
 t.test('Redis down: 503 with Retry-After, 1013 in close mode, no pass; Redis back: serving resumes', async (t) => {
   const server = await startRedis(t)
@@ -14,6 +14,7 @@ t.test('Redis down: 503 with Retry-After, 1013 in close mode, no pass; Redis bac
   const access = (await login(a)).body.access_token as string
   const { socket: live } = await opened(b.url(), bearer(access))
   t.equal(await nextMessage(live), 'Welcome alice!')
+  const ticket = await mintTicket(a, access)
 
   const lost = [once(a.stores.subscriber, 'close'), once(b.stores.subscriber, 'close')]
   await server.stop()
@@ -33,6 +34,11 @@ t.test('Redis down: 503 with Retry-After, 1013 in close mode, no pass; Redis bac
     const answer = await login(node)
     t.equal(answer.status, 503, 'a login: the throttle can\'t count')
     t.equal(answer.headers.get('retry-after'), '5')
+    const redeemed = await refused(`${node.url()}?ticket=${ticket}`)
+    t.equal(redeemed.status, 503, 'a ticket: it can\'t be taken')
+    t.equal(redeemed.headers['retry-after'], '5')
+    const mint = await fetch(`${node.base}/ws-ticket`, { method: 'POST', headers: { authorization: `Bearer ${access}` } })
+    t.equal(mint.status, 503, 'minting a ticket')
   }
   const revoke = await fetch(`${a.base}/revoke`, { method: 'POST', body: new URLSearchParams({ token: access }) })
   t.equal(revoke.status, 503, 'a revocation that can\'t be written is not answered as done')
@@ -44,6 +50,9 @@ t.test('Redis down: 503 with Retry-After, 1013 in close mode, no pass; Redis bac
     await stillServes(t, node)
     t.equal((await login(node)).status, 200, `${ALICE.username} logs in again`)
   }
+  const { socket: byTicket } = await opened(`${a.url()}?ticket=${await mintTicket(b, access)}`)
+  t.equal(await nextMessage(byTicket), 'Welcome alice!', 'tickets again')
+  byTicket.terminate()
   const { socket: again } = await opened(b.url(), bearer(access))
   t.equal(await nextMessage(again), 'Welcome alice!', 'the token is good again on B')
   const closes = [closed(live), closed(again)]

@@ -6,18 +6,6 @@ const BASE64URL = /^[A-Za-z0-9_-]*$/
 const STRAY_PERCENT = /%(?![0-9A-Fa-f]{2})/
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
-/**
- * A list element without the optional whitespace around it (RFC 9110 §5.6.1): spaces and tabs, nothing else. By
- * index, not by a global regex: a token protocol is hundreds of characters, and this runs on every handshake.
- */
-function trimOws (element: string): string {
-  let start = 0
-  let end = element.length
-  while (start < end && (element[start] === ' ' || element[start] === '\t')) start++
-  while (end > start && (element[end - 1] === ' ' || element[end - 1] === '\t')) end--
-  return start === 0 && end === element.length ? element : element.slice(start, end)
-}
-
 function decodeToken (format: SubprotocolFormat, encoded: string): string {
   if (format === 'jupyter') {
     // encodeURIComponent output: subprotocol characters, with `%` only in front of two hex digits.
@@ -41,12 +29,10 @@ function decodeToken (format: SubprotocolFormat, encoded: string): string {
   }
 }
 
-/** A request's `Sec-WebSocket-Protocol`, split into what the app may see and the token it must not. */
+/** A request's `Sec-WebSocket-Protocol` as this plugin reads it: what may be echoed, and the token. */
 export interface ParsedOffer {
   /** The offered protocols that carry no token, in the client's order: what may be echoed. */
-  protocols: string[]
-  /** The header's lines with every token protocol taken out; a line left empty is gone. */
-  lines: string[]
+  protocols: readonly string[]
   /** The token of an enabled format, decoded; `null` when none was offered or it was empty. */
   token: { format: SubprotocolFormat, value: string } | null
   /** Why the header is malformed (the guard answers 400 / 4400); `null` when it is not. */
@@ -54,50 +40,42 @@ export interface ParsedOffer {
 }
 
 /**
- * Parses every `Sec-WebSocket-Protocol` line (comma-separated, trimmed). Token protocols of every format are taken
- * out whether or not their format is enabled, so none is ever echoed; only enabled formats carry a credential.
+ * Reads the guard's parse of the header: `protocols`, the offered protocols no transport claimed, and `tokenProtocols`,
+ * those of this plugin's prefixes. Token protocols of every format are claimed whether or not their format is enabled,
+ * so none is ever echoed; only enabled formats carry a credential.
  */
-export function parseOffer (lines: readonly string[], formats: ReadonlySet<SubprotocolFormat>): ParsedOffer {
-  const protocols: string[] = []
+export function parseOffer (
+  protocols: readonly string[], tokenProtocols: readonly string[], formats: ReadonlySet<SubprotocolFormat>
+): ParsedOffer {
   // Duplicates are looked up here, not in `protocols`: a 16 KB header holds thousands of names.
   const seen = new Set<string>()
-  const kept: string[] = []
   let tokens = 0
   let token: ParsedOffer['token'] = null
   let error: WsAuthError | null = null
   const fail = (reason: WsAuthError): void => { error ??= reason }
 
-  for (const line of lines) {
-    const keptOfLine: string[] = []
-    for (const element of line.split(',')) {
-      const protocol = trimOws(element)
-      const format = tokenFormatOf(protocol)
-      if (format === null) {
-        // Kept as sent, even when invalid: ws refuses such a list on its own if the guard never looks at it.
-        keptOfLine.push(protocol)
-        if (!isApplicationProtocol(protocol) || seen.has(protocol)) {
-          fail(new WsAuthError('malformed', 'malformed Sec-WebSocket-Protocol header'))
-        }
-        seen.add(protocol)
-        protocols.push(protocol)
-        continue
-      }
-      if (!formats.has(format)) continue
-      if (++tokens > 1) {
-        fail(new WsAuthError('malformed', 'more than one token subprotocol'))
-        continue
-      }
-      try {
-        const value = decodeToken(format, protocol.slice(TOKEN_PREFIXES[format].length))
-        // An empty token carries no credential, as an empty `?token=` does: the other transports are tried.
-        if (value !== '') token = { format, value }
-      } catch (thrown) {
-        fail(thrown as WsAuthError)
-      }
+  for (const protocol of protocols) {
+    if (!isApplicationProtocol(protocol) || seen.has(protocol)) {
+      fail(new WsAuthError('malformed', 'malformed Sec-WebSocket-Protocol header'))
     }
-    if (keptOfLine.length > 0) kept.push(keptOfLine.join(', '))
+    seen.add(protocol)
   }
-  return { protocols, lines: kept, token: error === null ? token : null, error }
+  for (const protocol of tokenProtocols) {
+    const format = tokenFormatOf(protocol)!
+    if (!formats.has(format)) continue
+    if (++tokens > 1) {
+      fail(new WsAuthError('malformed', 'more than one token subprotocol'))
+      continue
+    }
+    try {
+      const value = decodeToken(format, protocol.slice(TOKEN_PREFIXES[format].length))
+      // An empty token carries no credential, as an empty `?token=` does: the other transports are tried.
+      if (value !== '') token = { format, value }
+    } catch (thrown) {
+      fail(thrown as WsAuthError)
+    }
+  }
+  return { protocols, token: error === null ? token : null, error }
 }
 
 /**

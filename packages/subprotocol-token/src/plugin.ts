@@ -3,10 +3,10 @@ import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify'
 import type {} from '@fastify/websocket'
 import fp from 'fastify-plugin'
 import type { WebSocketServer } from 'ws'
-import { WsAuthError, headerLines, readOptions, type Credential } from '@wsauth/core'
+import { WsAuthError, readOptions, type Credential } from '@wsauth/core'
 import { PRECEDENCE, type WsAuthRouteOptions } from '@wsauth/ws-bearer'
 import { parseOffer, selectProtocol, type ParsedOffer } from './offer.js'
-import { FORMATS, JUPYTER_MARKER, isApplicationProtocol } from './protocol.js'
+import { FORMATS, JUPYTER_MARKER, TOKEN_PREFIXES, isApplicationProtocol } from './protocol.js'
 
 declare module '@wsauth/core' {
   interface Transports {
@@ -30,8 +30,8 @@ const kOffer = Symbol('wsauth.subprotocol-offer')
 interface Offer { parsed: ParsedOffer, request: FastifyRequest }
 type RawRequest = IncomingMessage & { [kOffer]?: Offer }
 
-const HEADER = 'sec-websocket-protocol'
-const NO_OFFER: ParsedOffer = Object.freeze({ protocols: [], lines: [], token: null, error: null })
+const NO_OFFER: ParsedOffer = Object.freeze({ protocols: [], token: null, error: null })
+const PREFIXES = FORMATS.map((format) => TOKEN_PREFIXES[format])
 
 const PLUGIN = '@wsauth/subprotocol-token'
 
@@ -62,23 +62,19 @@ async function subprotocolToken (fastify: FastifyInstance, options: SubprotocolT
     return routeOptionsOf(request.routeOptions.config)?.protocols ?? defaultProtocols
   }
 
-  // Parsed once per request, on first use; the token protocols are taken out of the request's headers right away, so
-  // neither ws (which would echo the first offer) nor the app's hooks and handler ever see them.
+  // Read once per request, on first use, from the guard's parse of the header, which took the token protocols out of
+  // the request's headers: neither ws (which would echo the first offer) nor the app's hooks and handler see them.
   function offerOf (request: FastifyRequest): ParsedOffer {
     const raw = request.raw as RawRequest
     const cached = raw[kOffer]
     if (cached !== undefined) return cached.parsed
-    if (raw.headers[HEADER] === undefined) return NO_OFFER
-    const parsed = parseOffer(headerLines(raw, HEADER), formats)
+    const offer = fastify.wsAuth.subprotocolOffer(request)
+    if (offer.protocols.length === 0 && offer.claimed.size === 0) return NO_OFFER
+    const tokenProtocols = PREFIXES.flatMap((prefix) => offer.claimed.get(prefix) ?? [])
+    const parsed = parseOffer(offer.protocols, tokenProtocols, formats)
     raw[kOffer] = { parsed, request }
-    if (parsed.lines.length === 0) delete raw.headers[HEADER]
-    else raw.headers[HEADER] = parsed.lines.join(', ')
-    // @fastify/websocket's injectWS builds a request without `rawHeaders`.
-    const rawHeaders = raw.rawHeaders as string[] | undefined
-    if (rawHeaders !== undefined) raw.rawHeaders = withLines(rawHeaders, parsed.lines)
     return parsed
   }
-
   fastify.wsAuth.registerExtractor({
     transport: 'subprotocol',
     precedence: PRECEDENCE.subprotocol,
@@ -98,6 +94,7 @@ async function subprotocolToken (fastify: FastifyInstance, options: SubprotocolT
       return usable.length === 0 ? null : { subprotocol: { formats: usable } }
     },
   })
+  for (const prefix of PREFIXES) fastify.wsAuth.claimSubprotocols(prefix)
   fastify.wsAuth.addDiscovery({ protocols: defaultProtocols })
 
   const wss = (fastify as FastifyInstance & { websocketServer: WebSocketServer }).websocketServer
@@ -105,8 +102,8 @@ async function subprotocolToken (fastify: FastifyInstance, options: SubprotocolT
     throw new Error('@wsauth/subprotocol-token chooses the subprotocol itself; declare routes\' protocols instead of `handleProtocols`')
   }
 
-  fastify.addHook('onRequest', function takeOutTokenProtocols (request, _reply, done) {
-    if (request.raw.headers[HEADER] !== undefined) offerOf(request)
+  fastify.addHook('onRequest', function readOffer (request, _reply, done) {
+    offerOf(request)
     done()
   })
 
@@ -127,22 +124,6 @@ async function subprotocolToken (fastify: FastifyInstance, options: SubprotocolT
     const markerAccepted = parsed.token?.format === 'jupyter' && request.identity?.transport === 'subprotocol'
     return selectProtocol(parsed.protocols, supportedBy(request), markerAccepted)
   }
-}
-
-/** `rawHeaders` with the protocol lines replaced by `lines`, in place of the first one. */
-function withLines (rawHeaders: readonly string[], lines: readonly string[]): string[] {
-  const result: string[] = []
-  let replaced = false
-  for (let i = 0; i < rawHeaders.length - 1; i += 2) {
-    const name = rawHeaders[i]!
-    if (name.toLowerCase() !== HEADER) {
-      result.push(name, rawHeaders[i + 1]!)
-    } else if (!replaced) {
-      replaced = true
-      for (const line of lines) result.push(name, line)
-    }
-  }
-  return result
 }
 
 export default fp(subprotocolToken, {

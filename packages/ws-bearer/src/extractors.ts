@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify'
 import { WsAuthError, decodeBasic, headerLines, parseAuthorization, type Credential, type DiscoveryTransports } from '@wsauth/core'
 import type { Extractor } from './options.js'
 
-export const PRECEDENCE = { authorization: 100, subprotocol: 200, cookie: 300, query: 400 } as const
+export const PRECEDENCE = { authorization: 100, subprotocol: 200, cookie: 300, ticket: 350, query: 400 } as const
 
 const BEARER = ['bearer']
 const BEARER_AND_BASIC = ['bearer', 'basic']
@@ -35,21 +35,26 @@ export function authorizationExtractor (basic: { tokenUsername: string, verifyPa
 }
 
 /**
- * `?<name>=<token>`: two parameters of the name are malformed; an empty one carries no credential. The query is what
- * lies between the first `?` and the first `#` (RFC 3986 §3.4): a `?` after a `#` starts no query. A browser never
- * sends a fragment; only a raw client could, to hide a token there.
+ * Every value of the query parameter `name` in a request's URL. The query is what lies between the first `?` and the
+ * first `#` (RFC 3986 §3.4): a `?` after a `#` starts no query. A browser never sends a fragment; only a raw client
+ * could, to hide a credential there.
  */
+export function queryValues (request: FastifyRequest, name: string): string[] {
+  const url = request.raw.url ?? ''
+  const question = url.indexOf('?')
+  if (question === -1) return []
+  const hash = url.indexOf('#')
+  if (hash !== -1 && hash < question) return []
+  return new URLSearchParams(url.slice(question + 1, hash === -1 ? undefined : hash)).getAll(name)
+}
+
+/** `?<name>=<token>`: two parameters of the name are malformed; an empty one carries no credential. */
 export function queryExtractor (name: string): Extractor {
   return {
     transport: 'query',
     precedence: PRECEDENCE.query,
     extract (request: FastifyRequest): Credential | null {
-      const url = request.raw.url ?? ''
-      const question = url.indexOf('?')
-      if (question === -1) return null
-      const hash = url.indexOf('#')
-      if (hash !== -1 && hash < question) return null
-      const values = new URLSearchParams(url.slice(question + 1, hash === -1 ? undefined : hash)).getAll(name)
+      const values = queryValues(request, name)
       if (values.length === 0) return null
       if (values.length > 1) throw new WsAuthError('malformed', 'more than one token parameter')
       const token = values[0]!

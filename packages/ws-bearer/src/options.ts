@@ -98,7 +98,8 @@ export interface WsAuthOptions {
   authorize?: Authorizer
   /**
    * Every shared store and the revocation bus, for this guard and the wsauth plugins registered after it
-   * (`fastify.wsAuth.stores`): `wsAuthRedis(…)` from @wsauth/redis for many nodes. Default: `memoryStores()`.
+   * (`fastify.wsAuth.stores`): `wsAuthRedis(…)` from @wsauth/redis for many nodes. Default: `memoryStores()` on the
+   * guard's `clock`.
    */
   stores?: WsAuthStores
   /** Revoked token ids, checked at every handshake, first message and refresh. Default: `stores.denyList`. */
@@ -233,12 +234,12 @@ function allowlist (read: OptionsReader): OriginAllowlist | null {
   return new OriginAllowlist(origins)
 }
 
-function storesOption (read: OptionsReader): WsAuthStores {
+function storesOption (read: OptionsReader, clock: Clock): WsAuthStores {
   const given = read.raw('stores')
   if (given !== undefined && !isWsAuthStores(given)) {
     throw read.error('stores', 'must be a stores bundle (memoryStores() from @wsauth/core, wsAuthRedis(…) from @wsauth/redis)')
   }
-  const stores = given ?? memoryStores()
+  const stores = given ?? memoryStores({ now: clock })
   const denyList = read.raw('denyList') as Partial<DenyList> | undefined
   if (denyList === undefined) return stores
   if (typeof denyList?.has !== 'function' || typeof denyList.add !== 'function') throw read.error('denyList', 'must be a DenyList (has and add)')
@@ -254,6 +255,7 @@ export function readGuardOptions (options: unknown): GuardSettings {
   if (basic !== null && (origins === null || origins.size === 0)) {
     throw read.error('basic', 'needs `origins`: Basic credentials are sent by browsers on their own; set `origins` to an allowlist')
   }
+  const clock = read.function<Clock>('clock') ?? Date.now
   return {
     verify: read.function<TokenVerifier>('verify'),
     jwtNamespace: read.string('jwtNamespace'),
@@ -271,8 +273,8 @@ export function readGuardOptions (options: unknown): GuardSettings {
     invalidTokenStatus: read.oneOf<401 | 403>('invalidTokenStatus', [401, 403], 401),
     maxCredentialLength: read.integer('maxCredentialLength', DEFAULT_MAX_CREDENTIAL_LENGTH),
     authorize: read.function<Authorizer>('authorize'),
-    stores: storesOption(read),
-    clock: read.function<Clock>('clock') ?? Date.now,
+    stores: storesOption(read, clock),
+    clock,
     discoveryPath: discoveryPath(read),
   }
 }

@@ -6,7 +6,7 @@ import fp from 'fastify-plugin'
 import type { WebSocketServer } from 'ws'
 import {
   redactedRequestSerializer,
-  type DenyList, type Identity, type OriginAllowlist, type RevocationOutcome, type Transport, type WsAuthStores,
+  type Clock, type DenyList, type Identity, type OriginAllowlist, type RevocationOutcome, type Transport, type WsAuthStores,
 } from '@wsauth/core'
 import { Connections } from './connections.js'
 import { DiscoveryCollector, serveDiscovery, type DiscoveryPart } from './discovery.js'
@@ -17,6 +17,7 @@ import { readGuardOptions, readRouteOptions, type Extractor, type InBandProtocol
 import { Pipeline, attempt, type GuardedRoute } from './pipeline.js'
 import { holdUpgradesBehindResponses } from './pipelined-upgrades.js'
 import { Revocations } from './revocations.js'
+import { SubprotocolClaims, type SubprotocolOffer } from './subprotocols.js'
 import { recordHandshake, takeOverUpgrades } from './upgrade.js'
 import { createTokenVerifier } from './verifier.js'
 
@@ -26,6 +27,13 @@ export interface WsAuthGuard {
   registerExtractor (extractor: Extractor): void
   /** Plugs in the in-band messages of `firstMessage` and `refresh` routes (@wsauth/first-message); one per guard. */
   registerInBandProtocol (protocol: InBandProtocol): void
+  /**
+   * Claims the offered subprotocols that start with `prefix` for a transport that carries its credential in one: the
+   * guard takes them out of every request before ws or the app see them, so none is ever echoed in the 101.
+   */
+  claimSubprotocols (prefix: string): void
+  /** The request's `Sec-WebSocket-Protocol`, parsed once: the protocols the app may see, and the claimed ones by prefix. */
+  subprotocolOffer (request: FastifyRequest): SubprotocolOffer
   /** Adds a plugin's endpoints (and default subprotocols) to the discovery document; before the server is ready. */
   addDiscovery (part: DiscoveryPart): void
   /** Verifies a token as the handshake would (length cap and denylist included), for routes that take tokens another way. */
@@ -52,6 +60,8 @@ export interface WsAuthGuard {
   readonly stores: WsAuthStores
   readonly denyList: DenyList
   readonly origins: OriginAllowlist | null
+  /** The guard's clock (its `clock` option), for plugins whose expiries must agree with the guard's. */
+  readonly clock: Clock
 }
 
 function isWebsocketRoute (route: RouteOptions): boolean {
@@ -97,6 +107,7 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
   // A route that needs the in-band protocol, for the startup check.
   let inBandRoute: string | null = null
   const discovery = new DiscoveryCollector()
+  const subprotocols = new SubprotocolClaims()
 
   // One hook per route, with the route's settings bound once rather than looked up on every handshake.
   function createGuard (route: GuardedRoute): preValidationHookHandler {
@@ -137,6 +148,12 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
   }
 
   fastify.decorateRequest('identity', null)
+
+  // Before any route's hooks: claimed protocols are gone before the app's own hooks could see one.
+  fastify.addHook('onRequest', function takeOutClaimedSubprotocols (request, _reply, done) {
+    if (subprotocols.size > 0 && request.raw.headers['sec-websocket-protocol'] !== undefined) subprotocols.offerOf(request.raw)
+    done()
+  })
 
   fastify.addHook('onRoute', (route) => {
     if (!isWebsocketRoute(route)) {
@@ -214,6 +231,12 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
       if (inBand !== null) throw new Error('@wsauth/ws-bearer: an in-band protocol is already registered')
       inBand = protocol
     },
+    claimSubprotocols (prefix) {
+      subprotocols.claim(prefix)
+    },
+    subprotocolOffer (request) {
+      return subprotocols.offerOf(request.raw)
+    },
     addDiscovery (part) {
       discovery.add(part)
     },
@@ -241,6 +264,7 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
     stores,
     denyList,
     origins,
+    clock,
   }
   fastify.decorate('wsAuth', decorator)
 }

@@ -1,6 +1,6 @@
 // The extension API, as a transport package outside core uses it: a new transport name by declaration merging, an
 // extractor, and the extractor's own verification for a credential that is not a token (a single-use ticket bound to
-// an Origin), after which the guard's denylist and `authorize` still apply. Over real TCP.
+// an Origin), after which the guard's denylist and `authorize` still apply; subprotocol claims. Over real TCP.
 import t from 'tap'
 import type { Transport } from '@wsauth/core'
 import { PRECEDENCE, type Extractor, type IdentityInit } from '@wsauth/ws-bearer'
@@ -9,7 +9,7 @@ import { assertRefused, build, stillServes } from '../../../test/helpers/index.t
 
 declare module '@wsauth/core' {
   interface Transports {
-    /** A single-use ticket, as @wsauth/ticket will add it. */
+    /** A single-use ticket, as @wsauth/ticket adds it. */
     ticket: true
   }
 }
@@ -75,5 +75,27 @@ t.test('a transport added outside core: its own verification, then the guard\'s 
   const live = await opened(fx.url(`/ws?ticket=${revoking}`), { origin: ORIGIN })
   t.equal(await nextMessage(live.socket), 'Welcome bob!')
   t.equal(await fx.app.wsAuth.revokeToken('jti-live', expiresAt), 1, 'revoking its token id closes the socket')
+  await stillServes(t, fx)
+})
+
+t.test('claimSubprotocols: claimed protocols leave the request before ws or the app see them; prefixes are checked', async (t) => {
+  const fx = await build(t, {
+    plugins: async (app) => { app.wsAuth.claimSubprotocols('x-secret.') },
+    routes: (app) => {
+      app.get('/offer', { websocket: true, config: { wsAuth: false } }, (socket, request) => {
+        const offer = app.wsAuth.subprotocolOffer(request)
+        socket.send(JSON.stringify({ header: request.headers['sec-websocket-protocol'] ?? null, ...offer, claimed: [...offer.claimed] }))
+      })
+    },
+  })
+  const { socket, protocol } = await opened(fx.url('/offer'), { protocols: ['x-secret.abc', 'echo.v1', 'x-secret.def'] })
+  t.equal(protocol, 'echo.v1', 'ws echoes the first protocol left, never a claimed one')
+  t.strictSame(JSON.parse(await nextMessage(socket)), {
+    header: 'echo.v1', protocols: ['echo.v1'], claimed: [['x-secret.', ['x-secret.abc', 'x-secret.def']]],
+  })
+  socket.close()
+  t.throws(() => fx.app.wsAuth.claimSubprotocols('x-secret.more.'), /overlaps x-secret\./, 'an overlapping prefix')
+  t.throws(() => fx.app.wsAuth.claimSubprotocols('x-secret'), /overlaps x-secret\./, 'a prefix of a claimed prefix')
+  t.throws(() => fx.app.wsAuth.claimSubprotocols('bad prefix'), /must be a token/, 'not a token')
   await stillServes(t, fx)
 })
