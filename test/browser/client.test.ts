@@ -24,6 +24,7 @@ interface Seen {
   state: string
   states: string[]
   reasons: string[]
+  ticketReasons: string[]
   messages: string[]
   errors: string[]
   close: { code: number, reason: string, serverReason: string } | null
@@ -38,14 +39,21 @@ import { connect } from '/wsauth-client.js'
 const server = new URLSearchParams(location.search).get('server')
 const clients = []
 window.harness = {
-  start (path, subject, transport) {
-    const seen = { transport: null, state: 'connecting', states: [], reasons: [], messages: [], errors: [], close: null, status: '' }
+  start (path, subject, transport, ownTickets) {
+    const seen = { transport: null, state: 'connecting', states: [], reasons: [], ticketReasons: [], messages: [], errors: [], close: null, status: '' }
+    const mint = async () => (await fetch(server + '/mint?sub=' + subject)).text()
     const client = connect(server.replace('http', 'ws') + path, {
       transport: transport ?? undefined,
       getToken: async ({ reason }) => {
         seen.reasons.push(reason)
-        return (await fetch(server + '/mint?sub=' + subject)).text()
+        return mint()
       },
+      // The app's own tickets: bought at the ticket endpoint by the page itself.
+      getTicket: ownTickets ? async ({ reason }) => {
+        seen.ticketReasons.push(reason)
+        const response = await fetch(server + '/ws-ticket', { method: 'POST', headers: { authorization: 'Bearer ' + await mint() } })
+        return (await response.json()).ticket
+      } : undefined,
     })
     const status = document.querySelector('#status')
     client.addEventListener('state', (event) => { seen.states.push(event.state); status.textContent = event.state })
@@ -98,6 +106,7 @@ t.test('the bundled client in headless Chromium', async (t) => {
   let document: DiscoveryDocument = fixtureDiscovery(true)
   const server = await startServer(t, {
     browser: { origins: [pageOrigin] },
+    ticket: true,
     discovery: (_request: unknown, reply: { header (name: string, value: string): { send (body: unknown): void } }) =>
       reply.header('access-control-allow-origin', '*').send(document),
   })
@@ -115,7 +124,8 @@ t.test('the bundled client in headless Chromium', async (t) => {
 
   await t.test('each transport, picked from the discovery document', async (t) => {
     const cases: Array<[string, string, DiscoveryDocument, string | null, string]> = [
-      ['all listed: subprotocol (no ticket yet)', '/ws', fixtureDiscovery(true), null, 'subprotocol'],
+      ['all listed: the ticket, from the discovered endpoint', '/ws', fixtureDiscovery(true, true), null, 'ticket'],
+      ['no ticket: subprotocol', '/ws', fixtureDiscovery(true), null, 'subprotocol'],
       ['no subprotocol: the first message', '/fm', withTransports({ bearer: {}, cookie: { endpoint: '/ws-auth' } }), null, 'first-message'],
       ['the query, only when named', '/ws', fixtureDiscovery(true), 'query', 'query'],
       // Last: the session cookie it leaves would ride along on later handshakes (the guard reads it before the query).
@@ -135,6 +145,20 @@ t.test('the bundled client in headless Chromium', async (t) => {
     }
     document = fixtureDiscovery(true)
     await page.context().clearCookies()
+  })
+
+  await t.test('getTicket: the page\'s own tickets, a fresh one for every attempt; getToken is not asked', async (t) => {
+    document = fixtureDiscovery(true, true)
+    const id = await harness<number>(page, 'start', '/plain', 'alice', null, true)
+    await until(page, id, 'seen.messages.length === 1')
+    server.skew(TOKEN_TTL_SECONDS * 1000 + 60_000)
+    const seen = await until(page, id, 'seen.messages.length === 2')
+    t.strictSame(seen.messages, ['Welcome alice via ticket!', 'Welcome alice via ticket!'], 'back after the 4401 token expired')
+    t.strictSame(seen.ticketReasons, ['connect', 'unauthorized'])
+    t.strictSame(seen.reasons, [], 'getToken not asked')
+    t.equal(seen.transport, 'ticket')
+    await harness(page, 'close', id)
+    document = fixtureDiscovery(true)
   })
 
   await t.test('an expiry: refreshed in band, messages keep flowing, no auth chatter reaches the page', async (t) => {

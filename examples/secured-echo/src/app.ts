@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import jwt from '@fastify/jwt'
 import websocket from '@fastify/websocket'
 import type { WebSocket } from '@fastify/websocket'
-import { redactingLoggerOptions, type Clock } from '@wsauth/core'
+import { redactingLoggerOptions, type Clock, type RefreshTokenStore } from '@wsauth/core'
 import wsBearer from '@wsauth/ws-bearer'
 import subprotocolToken from '@wsauth/subprotocol-token'
 import cookieIframe from '@wsauth/cookie-iframe'
@@ -20,6 +20,8 @@ export const DEMO_USERS = [
 ] as const
 
 const page = new URL('../public/index.html', import.meta.url)
+// The page's client: @wsauth/client's browser bundle (built by the root `pnpm run build`).
+const clientBundle = new URL(import.meta.resolve('@wsauth/client/browser'))
 
 function escapeHtml (value: string): string {
   return value.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`)
@@ -34,6 +36,8 @@ function withProviderButton (html: string, oidc: OidcConfig): string {
 export interface BuildOptions {
   /** The guard's clock, for live-socket expiry and `auth.expiring`; `Date.now` unless a test moves time itself. */
   clock?: Clock
+  /** Where refresh-token families live; in memory by default. One that outlives the app lets sessions survive a restart. */
+  refreshTokens?: RefreshTokenStore
 }
 
 export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
@@ -61,7 +65,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(subprotocolToken)
   // Single-use tickets: `POST /ws-ticket` turns a token into a 30-second ticket for `?ticket=` or a subprotocol.
   await app.register(ticket)
-  await app.register(passwordBearer, { users, accessTokenTtl: config.tokenTtlSeconds })
+  await app.register(passwordBearer, { users, accessTokenTtl: config.tokenTtlSeconds, refreshTokens: options.refreshTokens })
   // The hidden-iframe cookie: pages on the allowed origins turn a token into an HttpOnly cookie on this origin.
   await app.register(cookieIframe, { prefix: '/ws-auth', secret: config.cookieSecrets })
   // Authentication by the first message (`/first-message-ws`), and in-band refresh (`auth.refresh`) on both routes.
@@ -91,5 +95,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   const file = await readFile(page, 'utf8')
   const html = config.oidc === null ? file : withProviderButton(file, config.oidc)
   app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(html))
+  const client = await readFile(clientBundle, 'utf8')
+  app.get('/wsauth-client.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(client))
   return app
 }

@@ -1,5 +1,6 @@
 import type { DiscoveryDocument, DiscoveryRoute } from '@wsauth/core'
 import { WsAuthClientError } from './errors.js'
+import type { Request } from './request.js'
 
 const isObject = (value: unknown): value is Record<string, any> => typeof value === 'object' && value !== null
 
@@ -29,4 +30,24 @@ function matches (pattern: string, path: string): boolean {
 /** The route of `path`: an exact match first, then a pattern. */
 export function findRoute (document: DiscoveryDocument, path: string): DiscoveryRoute | undefined {
   return document.routes.find((route) => route.path === path) ?? document.routes.find((route) => matches(route.path, path))
+}
+
+/**
+ * The document: `given` as is when it is one, else fetched from `given` (default `/.well-known/wsauth`) on `origin`. A
+ * 5xx is `unreachable` (retried); a missing or malformed document is a `discovery` error (the client stops).
+ */
+export async function discover (request: Request, given: string | URL | DiscoveryDocument | undefined, origin: string): Promise<DiscoveryDocument> {
+  if (typeof given === 'object' && !(given instanceof URL)) return readDiscovery(given, 'the discovery option')
+  const url = new URL(given ?? '/.well-known/wsauth', origin)
+  const { response, body } = await request(url, { headers: { accept: 'application/json' } })
+  if (!response.ok) {
+    throw new WsAuthClientError(response.status >= 500 ? 'unreachable' : 'discovery', `${url.href} answered ${response.status}`)
+  }
+  let document: unknown
+  try {
+    document = JSON.parse(body)
+  } catch {
+    throw new WsAuthClientError('discovery', `${url.href}: not JSON`)
+  }
+  return readDiscovery(document, url.href)
 }

@@ -67,7 +67,7 @@ t.test('slow, down or failing: reported, then retried with backoff', async (t) =
     await server.close()
     const client = connect(url, { ...tokenSource(server), WebSocket, timers: new ManualTimers() })
     t.match((await nextEvent<WsAuthErrorEvent>(client, 'error')).error, {
-      code: 'unreachable', message: `http://127.0.0.1:${server.port}/.well-known/wsauth: fetch failed`,
+      code: 'unreachable', message: `http://127.0.0.1:${server.port}/.well-known/wsauth: fetch failed (ECONNREFUSED)`,
     })
     await reaches(client, 'reconnecting')
     client.close()

@@ -10,6 +10,7 @@ import wsBearer, { CHANNELS, type WsAuthOptions } from '@wsauth/ws-bearer'
 import subprotocolToken from '@wsauth/subprotocol-token'
 import firstMessage, { DEFAULT_MESSAGE_NAMES } from '@wsauth/first-message'
 import cookieIframe from '@wsauth/cookie-iframe'
+import ticket from '@wsauth/ticket'
 import type { Timers, TokenReason } from '@wsauth/client'
 import { discoveryCloseCodes } from '../../../test/helpers/discovery.ts'
 
@@ -38,6 +39,8 @@ export interface ServerOptions {
    * @wsauth/cookie-iframe at `/ws-auth`, and `GET /mint?sub=<subject>` answering a fresh token to any origin.
    */
   browser?: { origins: string[] }
+  /** @wsauth/ticket at `/ws-ticket`: every route lists the ticket transport. */
+  ticket?: boolean
 }
 
 export interface Server {
@@ -70,9 +73,9 @@ const route = (path: string, mode: 'http' | 'close', protocols: string[], firstM
 
 /**
  * The discovery document of the routes `startServer` registers, as the guard describes them; with `browser`, all in
- * close mode and with the cookie transport.
+ * close mode and with the cookie transport; with `withTicket`, the ticket transport too.
  */
-export function fixtureDiscovery (browser = false): DiscoveryDocument {
+export function fixtureDiscovery (browser = false, withTicket = false): DiscoveryDocument {
   const routes = [
     route('/ws', 'http', ['echo.v1'], false, true),
     route('/plain', 'http', ['echo.v1'], false, false),
@@ -81,14 +84,17 @@ export function fixtureDiscovery (browser = false): DiscoveryDocument {
     route('/rooms/:room', 'http', ['echo.v1'], false, false),
     route('/quiet', 'close', ['echo.v1'], false, false),
   ]
+  const ticketTransport = { ticket: { endpoint: '/ws-ticket', param: 'ticket', subprotocolPrefix: 'wsauth.ticket.' } }
   return {
     wsauth: 1,
     inBand: { timeoutMs: 5000, maxPayload: 4096, expiringNoticeMs: EXPIRING_NOTICE_MS, messages: { ...DEFAULT_MESSAGE_NAMES } },
     closeCodes: discoveryCloseCodes(),
-    endpoints: browser ? { cookie: '/ws-auth' } : {},
-    routes: browser
-      ? routes.map((entry) => ({ ...entry, mode: 'close' as const, transports: { ...entry.transports, cookie: { endpoint: '/ws-auth' } } }))
-      : routes,
+    endpoints: { ...(browser && { cookie: '/ws-auth' }), ...(withTicket && { ticket: '/ws-ticket' }) },
+    routes: routes.map((entry) => ({
+      ...entry,
+      ...(browser && { mode: 'close' as const }),
+      transports: { ...entry.transports, ...(browser && { cookie: { endpoint: '/ws-auth' } }), ...(withTicket && ticketTransport) },
+    })),
   }
 }
 
@@ -117,6 +123,7 @@ export async function startServer (t: Teardown, options: ServerOptions = {}): Pr
   })
   await app.register(subprotocolToken)
   await app.register(firstMessage, { expiringNoticeMs: EXPIRING_NOTICE_MS })
+  if (options.ticket === true) await app.register(ticket)
   if (browser !== undefined) {
     await app.register(cookieIframe, { secret: COOKIE_SECRET })
     app.get('/mint', async (request, reply) => reply.header('access-control-allow-origin', '*')
@@ -149,7 +156,7 @@ export async function startServer (t: Teardown, options: ServerOptions = {}): Pr
       socket.send(`You wrote: ${String(data)}`)
     })
   }
-  for (const { path, mode, protocols, firstMessage, refresh } of fixtureDiscovery(browser !== undefined).routes) {
+  for (const { path, mode, protocols, firstMessage, refresh } of fixtureDiscovery(browser !== undefined, options.ticket).routes) {
     app.get(path, { websocket: true, config: { wsAuth: { mode, protocols, firstMessage, refresh } } }, welcomeAndEcho(path))
   }
 

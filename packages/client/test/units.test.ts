@@ -5,9 +5,13 @@ import type { DiscoveryRoute } from '@wsauth/core'
 import { closeAction, closeCodeOfRefusal, retryAfterHeaderMs, retryAfterReasonMs } from '../src/close-codes.ts'
 import { findRoute, readDiscovery } from '../src/discovery.ts'
 import { jwtExpiry, renewDelay } from '../src/expiry.ts'
+import { inBandCredential, readInBand } from '../src/in-band.ts'
+import { RetryPolicy } from '../src/retry.ts'
+import { SendQueue } from '../src/send-queue.ts'
 import { chooseTransport, subprotocolFormat } from '../src/transports.ts'
 import { fixtureDiscovery, SECRET } from './fixture.ts'
 import { createSigner } from 'fast-jwt'
+import { DEFAULT_MESSAGE_NAMES } from '@wsauth/first-message'
 
 t.test('closeAction', async (t) => {
   t.equal(closeAction(4401), 'unauthorized')
@@ -119,4 +123,49 @@ t.test('subprotocolFormat', async (t) => {
   t.equal(subprotocolFormat(route(['kubernetes', 'wsauth']), []), null)
   t.equal(subprotocolFormat(route(['something-new']), ['echo.v1']), null, 'unknown formats are ignored')
   t.equal(subprotocolFormat({ ...route([]), transports: {} }, ['echo.v1']), null)
+})
+
+t.test('RetryPolicy: one immediate retry on 4401, then jittered backoff; stop, end, gave-up; reset', async (t) => {
+  const policy = new RetryPolicy({ baseMs: 100, capMs: 1000, attempts: 3 }, () => 0.5)
+  t.strictSame(policy.decide(4401, 0), { action: 'now' })
+  t.strictSame(policy.decide(4401, 0), { action: 'wait', delayMs: 50, reason: 'unauthorized' }, 'the second 4401 waits')
+  t.strictSame(policy.decide(1006, 0), { action: 'wait', delayMs: 100, reason: 'reconnect' })
+  t.strictSame(policy.decide(4429, 30_000), { action: 'wait', delayMs: 30_000, reason: 'reconnect' }, 'the hint wins')
+  t.strictSame(policy.decide(1012, 0), { action: 'gave-up' }, 'the fourth in a row')
+  policy.reset()
+  t.strictSame(policy.decide(4401, 0), { action: 'now' }, 'after a stable period, immediate again')
+  t.strictSame(policy.decide(4403, 0), { action: 'stop' })
+  t.strictSame(policy.decide(4400, 0), { action: 'stop' })
+  t.strictSame(policy.decide(1000, 0), { action: 'end' })
+  t.equal(policy.stableMs, 10_000)
+  const capped = new RetryPolicy({ baseMs: 100, capMs: 250 }, () => 1)
+  t.strictSame([1, 2, 3, 4].map(() => (capped.decide(1006, 0) as { delayMs: number }).delayMs), [100, 200, 250, 250])
+})
+
+t.test('SendQueue: in order, bounded, cleared', async (t) => {
+  const queue = new SendQueue(2)
+  queue.push('a')
+  queue.push('b')
+  t.throws(() => queue.push('c'), { code: 'queue-full' })
+  const sent: unknown[] = []
+  queue.flush((data) => sent.push(data))
+  t.strictSame(sent, ['a', 'b'])
+  queue.flush((data) => sent.push(data))
+  t.strictSame(sent, ['a', 'b'], 'flushed once')
+  queue.push('c')
+  queue.clear()
+  queue.flush((data) => sent.push(data))
+  t.strictSame(sent, ['a', 'b'], 'cleared')
+})
+
+t.test('in-band messages: the server\'s read, the app\'s left alone', async (t) => {
+  const names = DEFAULT_MESSAGE_NAMES
+  t.strictSame(readInBand('{"type":"auth.ok","expiresAt":5}', names), { type: 'ok', expiresAt: 5 })
+  t.strictSame(readInBand('{"type":"auth.expiring"}', names), { type: 'expiring' })
+  t.equal(readInBand('{"type":"chat","text":"auth.ok"}', names), null, 'an app message that mentions it')
+  t.equal(readInBand('{"type":"auth.ok"', names), null, 'not JSON')
+  t.equal(readInBand('auth.ok', names), null)
+  t.equal(readInBand(new Uint8Array([123]), names), null, 'binary')
+  t.equal(inBandCredential(names, 'refresh', 'T'), '{"type":"auth.refresh","token":"T"}')
+  t.equal(inBandCredential(names, 'auth', 'T'), '{"type":"auth","token":"T"}')
 })
