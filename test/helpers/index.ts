@@ -13,6 +13,7 @@
 //   `echoesThenCloses`.
 // - log.ts: `logCollector`, a stream that keeps Fastify's log lines.
 // - origins.ts: the allowed Origin and the lookalikes an exact allowlist must refuse.
+// - store-conformance.ts: the SingleUseStore, FailureCounter, DenyList and RevocationBus contracts' tests, the same way.
 // - refresh-token-store.ts: `refreshTokenStoreConformance(t, makeStore)`, the RefreshTokenStore contract's tests, for
 //   every implementation (the memory store in packages/core, a Redis one with the same suite).
 // Not re-exported here, for the tests that need them: browser.ts (headless Chromium), example.ts (an example app,
@@ -26,5 +27,6 @@ export * from './jwt.ts'
 export * from './log.ts'
 export * from './origins.ts'
 export * from './refresh-token-store.ts'
+export * from './store-conformance.ts'
 export * from './refusal.ts'
 export * from './ws.ts'

@@ -15,12 +15,13 @@ export interface RedisServer {
 }
 
 /**
- * A real redis-server of the test's own on 127.0.0.1 and a free port, keeping nothing on disk, stopped in teardown.
- * Resolves once it accepts connections.
+ * A real redis-server of the test's own on 127.0.0.1 and a free port (or `port`: to start one again where a stopped
+ * one was), keeping nothing on disk, stopped in teardown. Resolves once it accepts connections.
  */
-export async function startRedis (t: Teardown): Promise<RedisServer> {
-  const port = await freePort()
-  const child = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+export async function startRedis (t: Teardown, options: { port?: number, args?: string[] } = {}): Promise<RedisServer> {
+  const port = options.port ?? await freePort()
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...options.args ?? []]
+  const child = spawn(REDIS_SERVER, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''

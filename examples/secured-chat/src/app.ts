@@ -8,6 +8,7 @@ import subprotocolToken from '@wsauth/subprotocol-token'
 import passwordBearer from '@wsauth/password-bearer'
 import firstMessage from '@wsauth/first-message'
 import oauth2Login from '@wsauth/oauth2-login'
+import { wsAuthRedis } from '@wsauth/redis'
 import { Chat } from './chat.js'
 import type { Config } from './config.js'
 import type { ChatHub } from './hub/hub.js'
@@ -49,7 +50,10 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
 
   await app.register(jwt, { secret: config.jwtSecret, verify: { algorithms: ['HS256'], cache: true } })
   await app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES } })
-  await app.register(wsBearer, { origins: config.allowedOrigins, clock })
+  // On Redis, every wsauth store and the revocation bus too: a sign-out on one node closes the user's sockets on all.
+  const stores = config.redisUrl === null ? undefined : wsAuthRedis(config.redisUrl, { prefix: 'secured-chat:wsauth:' })
+  if (stores !== undefined) app.addHook('onClose', () => stores.close())
+  await app.register(wsBearer, { origins: config.allowedOrigins, clock, ...(stores !== undefined && { stores }) })
   await app.register(subprotocolToken)
   await app.register(passwordBearer, { users, accessTokenTtl: config.tokenTtlSeconds, clock })
   await app.register(firstMessage)

@@ -119,8 +119,8 @@ t.test('two people, two nodes, one chat', async (t) => {
     t.strictSame(await jane.connectionStates(), ['connecting', 'authenticating', 'open'])
   })
 
-  await t.test('her session revoked with POST /revoke: her page returns to sign-in with the reason', async (t) => {
-    const response = await fetch(`${b.origin}/revoke`, { method: 'POST', body: new URLSearchParams({ token: await jane.refreshToken() }) })
+  await t.test('johndoe signs out her session through POST /revoke on node A: her page on node B returns to sign-in', async (t) => {
+    const response = await fetch(`${a.origin}/revoke`, { method: 'POST', body: new URLSearchParams({ token: await jane.refreshToken() }) })
     t.equal(response.status, 200)
     t.equal(await jane.backAtSignIn(), 'You were signed out: your session was revoked.')
     await john.seesOnline(['johndoe (you)'])

@@ -11,6 +11,7 @@ import passwordBearer, { MemoryUserStore } from '@wsauth/password-bearer'
 import firstMessage from '@wsauth/first-message'
 import ticket from '@wsauth/ticket'
 import oauth2Login from '@wsauth/oauth2-login'
+import { wsAuthRedis } from '@wsauth/redis'
 import type { Config, OidcConfig } from './config.js'
 
 export const DEMO_USERS = [
@@ -47,7 +48,11 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
 
   await app.register(jwt, { secret: config.jwtSecret, verify: { algorithms: ['HS256'], cache: true } })
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } })
+  // With REDIS_URL, one line puts every wsauth store and the revocation bus on Redis.
+  const stores = config.redisUrl === null ? undefined : wsAuthRedis(config.redisUrl, { prefix: 'secured-echo:' })
+  if (stores !== undefined) app.addHook('onClose', () => stores.close())
   await app.register(wsBearer, {
+    ...(stores !== undefined && { stores }),
     origins: config.allowedOrigins,
     query: true,
     clock: options.clock ?? Date.now,

@@ -12,6 +12,11 @@ export interface Config {
   cookieSecrets: string[]
   /** Sign-in with an OpenID Connect provider, when OIDC_ISSUER is set; `null` otherwise. */
   oidc: OidcConfig | null
+  /**
+   * REDIS_URL: set, every wsauth store and the revocation bus are on this Redis, so several processes behave as one
+   * service (give them one JWT_SECRET and one COOKIE_SECRETS); unset, in memory, one process.
+   */
+  redisUrl: string | null
 }
 
 export interface OidcConfig {
@@ -43,6 +48,7 @@ export function configFromEnv (env: NodeJS.ProcessEnv, randomSecret: () => strin
     allowedOrigins,
     jwtSecret: env.JWT_SECRET ?? randomSecret(),
     cookieSecrets: (env.COOKIE_SECRETS ?? randomSecret()).split(',').map((secret) => secret.trim()).filter((secret) => secret !== ''),
+    redisUrl: env.REDIS_URL === undefined || env.REDIS_URL === '' ? null : env.REDIS_URL,
     oidc: env.OIDC_ISSUER === undefined || env.OIDC_ISSUER === ''
       ? null
       : {

@@ -6,7 +6,7 @@ const config = configFromEnv(process.env, () => randomBytes(32).toString('base64
 const app = await buildApp(config)
 const address = await app.listen({ host: config.host, port: config.port })
 // Printed whatever LOG_LEVEL is, for people and for scripts that wait for the server.
-console.log(`secured-echo listening on ${address}`)
+console.log(`secured-echo listening on ${address}${config.redisUrl === null ? ' (in memory)' : ' (stores on Redis)'}`)
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

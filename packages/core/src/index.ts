@@ -4,7 +4,7 @@ export type {
   DiscoveryTransports,
 } from './discovery.js'
 export {
-  OUTCOMES, RETRY_AFTER_REASON, WsAuthError, isWsAuthError, toWsAuthError, httpAnswer, closeAnswer, basicChallenge,
+  OUTCOMES, RETRY_AFTER_REASON, UNAVAILABLE_RETRY_AFTER, WsAuthError, isWsAuthError, toWsAuthError, httpAnswer, closeAnswer, basicChallenge,
   type Outcome, type OutcomeRule, type WsAuthErrorCode, type WsAuthErrorOptions, type ChallengeOptions, type HttpAnswer,
 } from './outcome.js'
 export {
@@ -26,3 +26,8 @@ export {
 } from './refresh-tokens.js'
 export { MemorySingleUseStore, type SingleUseStore } from './single-use.js'
 export { OptionsReader, WsAuthOptionsError, readOptions, type IntegerOptions } from './options.js'
+export {
+  MemoryRevocationBus, parseRevocation,
+  type Revocation, type RevocationBus, type RevocationListener, type RevocationOutcome,
+} from './bus.js'
+export { isWsAuthStores, memoryStores, type FailureWindow, type WsAuthStores } from './bundle.js'

@@ -44,7 +44,7 @@ export const OUTCOMES: Readonly<Record<Outcome, Readonly<OutcomeRule>>> = Object
 export type WsAuthErrorCode = `ERR_WSAUTH_${Uppercase<Outcome>}`
 
 export interface WsAuthErrorOptions {
-  /** Seconds until the client may retry (`rate_limited`). */
+  /** Seconds until the client may retry (`rate_limited`; `unavailable`, where it defaults to `UNAVAILABLE_RETRY_AFTER`). */
   retryAfter?: number
   cause?: unknown
 }
@@ -126,10 +126,15 @@ export function httpAnswer (error: WsAuthError, challenge: ChallengeOptions): Ht
   }
   const retryAfter = retryAfterSeconds(error)
   if (status === 429 && retryAfter !== null) headers['retry-after'] = String(retryAfter)
+  // A store that is down: clients are told when to come back rather than hammering it (RFC 9110 §15.6.4).
+  if (status === 503) headers['retry-after'] = String(retryAfter ?? UNAVAILABLE_RETRY_AFTER)
   // Server-side failures get the fixed reason: their messages may carry a store's or a library's words.
   const description = status >= 500 || rule !== OUTCOMES[error.outcome] ? rule.reason : error.message
   return { status, headers, body: { error: rule.error, error_description: description } }
 }
+
+/** The `Retry-After` of a 503 whose error names no delay, in seconds: about how long a store takes to come back. */
+export const UNAVAILABLE_RETRY_AFTER = 5
 
 /** Retry-After is delay-seconds (a positive integer here): a NaN or an infinite delay is left out, not sent as text. */
 function retryAfterSeconds (error: WsAuthError): number | null {

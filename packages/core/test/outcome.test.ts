@@ -1,6 +1,6 @@
 import t from 'tap'
 import {
-  OUTCOMES, RETRY_AFTER_REASON, WsAuthError, isWsAuthError, toWsAuthError, httpAnswer, closeAnswer, basicChallenge,
+  OUTCOMES, RETRY_AFTER_REASON, UNAVAILABLE_RETRY_AFTER, WsAuthError, isWsAuthError, toWsAuthError, httpAnswer, closeAnswer, basicChallenge,
   type Outcome,
 } from '@wsauth/core'
 
@@ -180,17 +180,17 @@ t.test('httpAnswer: rate_limited and Retry-After', async (t) => {
   t.strictSame(answer(Number.POSITIVE_INFINITY).headers, {}, 'Infinity is left out')
 })
 
-t.test('httpAnswer: retryAfter is ignored outside 429', async (t) => {
+t.test('httpAnswer: retryAfter is ignored outside 429 and 503', async (t) => {
   const err = new WsAuthError('invalid', undefined, { retryAfter: 10 })
   t.strictSame(httpAnswer(err, { realm: 'x' }).headers, { 'www-authenticate': 'Bearer realm="x", error="invalid_token"' })
   const down = new WsAuthError('unavailable', undefined, { retryAfter: 10 })
-  t.strictSame(httpAnswer(down, { realm: 'x' }).headers, {})
+  t.strictSame(httpAnswer(down, { realm: 'x' }).headers, { 'retry-after': '10' })
 })
 
-t.test('httpAnswer: unavailable', async (t) => {
+t.test('httpAnswer: unavailable always carries Retry-After', async (t) => {
   t.strictSame(httpAnswer(new WsAuthError('unavailable'), { realm: 'x', basic: true }), {
     status: 503,
-    headers: {},
+    headers: { 'retry-after': String(UNAVAILABLE_RETRY_AFTER) },
     body: { error: 'temporarily_unavailable', error_description: 'try again later' },
   })
 })

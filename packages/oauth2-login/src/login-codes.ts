@@ -7,6 +7,11 @@ export interface SignedIn {
   scopes: string[]
 }
 
+/** What a code is stored with: who signed in, and until when (epoch ms on the plugin's clock) the code is good. */
+export interface PendingSignIn extends SignedIn {
+  expiresAt: number
+}
+
 // The store holds digests: a copy of it (a Redis dump) gives no code that could still be redeemed.
 function digest (code: string): string {
   return createHash('sha256').update(code).digest('base64url')
@@ -23,11 +28,11 @@ async function fromStore<T> (call: () => Promise<T>): Promise<T> {
 
 /** One-time codes: issued at the end of a sign-in, redeemed once at `POST /token` before they expire. */
 export class LoginCodes {
-  readonly #store: SingleUseStore<SignedIn>
+  readonly #store: SingleUseStore<PendingSignIn>
   readonly #ttlMs: number
   readonly #clock: Clock
 
-  constructor (store: SingleUseStore<SignedIn>, ttlMs: number, clock: Clock) {
+  constructor (store: SingleUseStore<PendingSignIn>, ttlMs: number, clock: Clock) {
     this.#store = store
     this.#ttlMs = ttlMs
     this.#clock = clock
@@ -35,12 +40,16 @@ export class LoginCodes {
 
   async issue (signedIn: SignedIn): Promise<string> {
     const code = randomBytes(32).toString('base64url')
-    await fromStore(() => this.#store.put(digest(code), { subject: signedIn.subject, scopes: [...signedIn.scopes] }, this.#clock() + this.#ttlMs))
+    const expiresAt = this.#clock() + this.#ttlMs
+    await fromStore(() => this.#store.put(digest(code), { subject: signedIn.subject, scopes: [...signedIn.scopes], expiresAt }, expiresAt))
     return code
   }
 
   /** The sign-in a code was issued for; `null` when it is unknown, spent or expired. */
   async redeem (code: string): Promise<SignedIn | null> {
-    return await fromStore(() => this.#store.take(digest(code)))
+    // Checked on this plugin's clock too: a shared store expires values on its own (Redis's), which may differ.
+    const pending = await fromStore(() => this.#store.take(digest(code)))
+    if (pending === null || pending.expiresAt <= this.#clock()) return null
+    return { subject: pending.subject, scopes: pending.scopes }
   }
 }

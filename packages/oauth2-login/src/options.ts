@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify'
 import type { JWTPayload } from 'jose'
 import { readOptions, type Clock, type SingleUseStore } from '@wsauth/core'
 import { ASYMMETRIC_ALGORITHMS, type AsymmetricAlgorithm } from '@wsauth/ws-bearer'
-import type { SignedIn } from './login-codes.js'
+import type { PendingSignIn, SignedIn } from './login-codes.js'
 
 /** The verified claims of the provider's ID token. */
 export type IdTokenClaims = JWTPayload
@@ -39,8 +39,8 @@ export interface OAuth2LoginOptions {
   loginTtlSeconds?: number
   /** How long a one-time code may wait to be exchanged, in seconds. Default 30. */
   codeTtlSeconds?: number
-  /** Where one-time codes wait (a shared store when several nodes serve `POST /token`). Default: in memory. */
-  codes?: SingleUseStore<SignedIn>
+  /** Where one-time codes wait. Default: the guard's stores (`singleUse('oauth2-login:codes')`), shared by every node on Redis. */
+  codes?: SingleUseStore<PendingSignIn>
   /** How long a request to the provider may take, in milliseconds. Default 5000. */
   providerTimeoutMs?: number
   /** After a failure, how long before the provider's configuration is asked for again, in milliseconds. Default 10000. */
@@ -80,7 +80,7 @@ export function readLoginOptions (options: OAuth2LoginOptions) {
   if (algorithms.length === 0 || algorithms.some((algorithm) => !(ASYMMETRIC_ALGORITHMS as readonly string[]).includes(algorithm))) {
     throw reader.error('algorithms', `must be a non-empty list of ${ASYMMETRIC_ALGORITHMS.join(', ')}`)
   }
-  const codes = reader.raw('codes') as SingleUseStore<SignedIn> | undefined
+  const codes = reader.raw('codes') as SingleUseStore<PendingSignIn> | undefined
   if (codes !== undefined && (typeof codes?.put !== 'function' || typeof codes.take !== 'function')) {
     throw reader.error('codes', 'must be a SingleUseStore (put and take)')
   }

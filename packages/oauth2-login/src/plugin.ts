@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import fastifyCookie from '@fastify/cookie'
-import { MemorySingleUseStore, httpAnswer, toWsAuthError } from '@wsauth/core'
+import { httpAnswer, toWsAuthError } from '@wsauth/core'
 import { OAuthError } from '@wsauth/password-bearer'
 import type { UpstreamError } from '@wsauth/ws-bearer'
 import { LOGIN_FAILURES, LoginError } from './errors.js'
-import { LoginCodes } from './login-codes.js'
+import { LoginCodes, type PendingSignIn } from './login-codes.js'
 import { readLoginOptions, type OAuth2LoginOptions } from './options.js'
 import { sendFailurePage, sendSignedIn, wantsJson } from './pages.js'
 import { Provider } from './provider.js'
@@ -15,7 +15,8 @@ import { SignIn, oauth2ClientOptions } from './sign-in.js'
 
 async function oauth2Login (fastify: FastifyInstance, options: OAuth2LoginOptions): Promise<void> {
   const settings = readLoginOptions(options)
-  const codes = new LoginCodes(settings.codes ?? new MemorySingleUseStore({ now: settings.clock }), settings.codeTtlMs, settings.clock)
+  const store = settings.codes ?? fastify.wsAuth.stores.singleUse<PendingSignIn>('oauth2-login:codes')
+  const codes = new LoginCodes(store, settings.codeTtlMs, settings.clock)
   const provider = new Provider({
     issuer: settings.issuer,
     timeoutMs: settings.providerTimeoutMs,

@@ -7,7 +7,7 @@ import type { ScryptParams } from './password.js'
 import type { UserStore } from './users.js'
 
 export interface ThrottleOptions {
-  /** Failed logins per username. Default: 5 per 15 minutes, in memory. */
+  /** Failed logins per username. Default: 5 per 15 minutes, counted in the guard's stores (in memory, or on Redis). */
   username?: FailureCounter
   /** Failed logins per client IP (`request.ip`: set Fastify's `trustProxy` behind a proxy). Default: 20 per 15 minutes. */
   ip?: FailureCounter
@@ -30,7 +30,7 @@ export interface PasswordBearerOptions {
    * sockets closed) when a newer one pushes it out. Default 16.
    */
   accessTokensPerFamily?: number
-  /** Refresh-token families. Default: in memory. */
+  /** Refresh-token families. Default: the guard's stores (`fastify.wsAuth.stores.refreshTokens`). */
   refreshTokens?: RefreshTokenStore
   throttle?: ThrottleOptions
   /** Default `/token`. */

@@ -35,7 +35,7 @@ function jwtDecorator (fastify: FastifyInstance, namespace: string | undefined):
 interface UserFamily { familyId: string, subject: string }
 
 async function passwordBearer (fastify: FastifyInstance, options: PasswordBearerOptions): Promise<void> {
-  const settings = readSettings(options)
+  const settings = readSettings(options, fastify.wsAuth.stores)
   const { users, clients, refreshTokens, throttle, realm } = settings
   const jwt = jwtDecorator(fastify, settings.jwtNamespace)
   const tokens = new TokenIssuer({

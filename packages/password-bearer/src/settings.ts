@@ -1,7 +1,4 @@
-import {
-  MemoryFailureCounter, MemoryRefreshTokenStore, readOptions,
-  type Clock, type FailureCounter, type OptionsReader, type RefreshTokenStore,
-} from '@wsauth/core'
+import { readOptions, type Clock, type FailureCounter, type OptionsReader, type RefreshTokenStore, type WsAuthStores } from '@wsauth/core'
 import { ClientRegistry, type ClientConfig } from './clients.js'
 import { DEFAULT_SCRYPT_PARAMS, scryptParamsProblem, type ScryptParams } from './password.js'
 import type { UserStore } from './users.js'
@@ -37,9 +34,9 @@ function implementation<T> (reader: OptionsReader, name: string, kind: string, m
   return value as T
 }
 
-function failureCounter (reader: OptionsReader | undefined, name: string, limit: number): FailureCounter {
+function failureCounter (reader: OptionsReader | undefined, stores: WsAuthStores, name: string, limit: number): FailureCounter {
   return (reader === undefined ? undefined : implementation<FailureCounter>(reader, name, 'FailureCounter', ['attempt', 'forgive', 'reset'])) ??
-    new MemoryFailureCounter({ limit, windowMs: FIFTEEN_MINUTES })
+    stores.failureCounter(`password-bearer:${name}`, { limit, windowMs: FIFTEEN_MINUTES })
 }
 
 function readScrypt (reader: OptionsReader): ScryptParams {
@@ -51,7 +48,8 @@ function readScrypt (reader: OptionsReader): ScryptParams {
   return params
 }
 
-export function readSettings (options: unknown): Settings {
+/** The options, with the stores they don't name taken from `stores` (the guard's). */
+export function readSettings (options: unknown, stores: WsAuthStores): Settings {
   const reader = readOptions(PLUGIN, options, [
     'users', 'clients', 'accessTokenTtl', 'refreshTokenTtl', 'accessTokensPerFamily', 'refreshTokens', 'throttle',
     'tokenPath', 'revokePath', 'bodyLimit', 'realm', 'scrypt', 'jwtNamespace', 'clock',
@@ -72,12 +70,12 @@ export function readSettings (options: unknown): Settings {
     // A family's record grows with this; a thousand is far past any client's need.
     accessTokensPerFamily: reader.integer('accessTokensPerFamily', 16, { max: 1000 }),
     refreshTokens: implementation<RefreshTokenStore>(reader, 'refreshTokens', 'RefreshTokenStore', ['create', 'find', 'rotate', 'delete']) ??
-      new MemoryRefreshTokenStore(),
+      stores.refreshTokens,
     throttle: {
-      username: failureCounter(throttle, 'username', 5),
-      ip: failureCounter(throttle, 'ip', 20),
-      refreshIp: failureCounter(throttle, 'refreshIp', 20),
-      refreshClient: failureCounter(throttle, 'refreshClient', 100),
+      username: failureCounter(throttle, stores, 'username', 5),
+      ip: failureCounter(throttle, stores, 'ip', 20),
+      refreshIp: failureCounter(throttle, stores, 'refreshIp', 20),
+      refreshClient: failureCounter(throttle, stores, 'refreshClient', 100),
     },
     tokenPath,
     revokePath,

@@ -1,6 +1,4 @@
-import {
-  MemoryFailureCounter, MemorySingleUseStore, readOptions, type Clock, type FailureCounter, type OptionsReader,
-} from '@wsauth/core'
+import { readOptions, type FailureCounter, type OptionsReader, type WsAuthStores } from '@wsauth/core'
 import type { TicketStore } from './grant.js'
 
 export interface TicketOptions {
@@ -10,7 +8,8 @@ export interface TicketOptions {
   lifetime?: number
   /**
    * Where tickets wait to be redeemed: a `SingleUseStore` whose `take` is atomic across every node that redeems them
-   * (@wsauth/redis for many nodes). Default: in memory, on the guard's clock.
+   * (@wsauth/redis for many nodes). Default: the guard's stores (`singleUse('ticket')`): in memory on the guard's
+   * clock, or on Redis when the guard's stores are.
    */
   store?: TicketStore
   /**
@@ -18,7 +17,7 @@ export interface TicketOptions {
    * `{ max: 60, windowSeconds: 60 }`; `false` mints without a limit.
    */
   rateLimit?: false | { max?: number, windowSeconds?: number }
-  /** Counts the mints per subject instead of an in-memory counter built from `rateLimit` (one shared by many nodes). */
+  /** Counts the mints per subject instead of the guard's stores' counter built from `rateLimit`. */
   counter?: FailureCounter
   /** Realm in the endpoint's `WWW-Authenticate`. Default `wsauth`, as the guard's. */
   realm?: string
@@ -39,14 +38,14 @@ export interface TicketSettings {
   realm: string
 }
 
-function storeOption (read: OptionsReader, clock: Clock): TicketStore {
+function storeOption (read: OptionsReader, stores: WsAuthStores): TicketStore {
   const store = read.raw('store') as Partial<TicketStore> | undefined
-  if (store === undefined) return new MemorySingleUseStore({ now: clock })
+  if (store === undefined) return stores.singleUse('ticket')
   if (typeof store?.put !== 'function' || typeof store.take !== 'function') throw read.error('store', 'must be a SingleUseStore (put and take)')
   return store as TicketStore
 }
 
-function counterOption (read: OptionsReader, clock: Clock): FailureCounter | null {
+function counterOption (read: OptionsReader, stores: WsAuthStores): FailureCounter | null {
   const counter = read.raw('counter') as Partial<FailureCounter> | undefined
   const rateLimit = read.raw('rateLimit')
   if (counter !== undefined) {
@@ -59,21 +58,20 @@ function counterOption (read: OptionsReader, clock: Clock): FailureCounter | nul
     throw read.error('rateLimit', 'must be false or { max, windowSeconds }')
   }
   const limit = read.nested('rateLimit', ['max', 'windowSeconds'])
-  return new MemoryFailureCounter({
+  return stores.failureCounter('ticket:mints', {
     limit: limit?.integer('max', DEFAULT_RATE_LIMIT.max) ?? DEFAULT_RATE_LIMIT.max,
     windowMs: (limit?.integer('windowSeconds', DEFAULT_RATE_LIMIT.windowSeconds) ?? DEFAULT_RATE_LIMIT.windowSeconds) * 1000,
-    now: clock,
   })
 }
 
 /** The plugin's options, checked at registration: a wrong name, kind or a lifetime over 5 minutes is a startup error. */
-export function readTicketOptions (options: unknown, clock: Clock): TicketSettings {
+export function readTicketOptions (options: unknown, stores: WsAuthStores): TicketSettings {
   const read = readOptions(PLUGIN, options, ['path', 'lifetime', 'store', 'rateLimit', 'counter', 'realm'])
   return {
     path: read.path('path', DEFAULT_PATH),
     lifetimeMs: read.integer('lifetime', DEFAULT_LIFETIME, { min: 1, max: MAX_LIFETIME }) * 1000,
-    store: storeOption(read, clock),
-    counter: counterOption(read, clock),
+    store: storeOption(read, stores),
+    counter: counterOption(read, stores),
     realm: read.string('realm', 'wsauth'),
   }
 }

@@ -14,7 +14,7 @@ declare module '@wsauth/core' {
 
 async function ticket (fastify: FastifyInstance, options: TicketOptions): Promise<void> {
   const guard = fastify.wsAuth
-  const settings = readTicketOptions(options, guard.clock)
+  const settings = readTicketOptions(options, guard.stores)
   // The endpoint's path on the server: the path under the context the plugin is registered in.
   const endpoint = fastify.prefix + settings.path
   guard.registerExtractor(ticketExtractor(guard, settings.store, endpoint))

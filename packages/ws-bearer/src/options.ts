@@ -1,8 +1,8 @@
 import type { FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
 import {
-  DEFAULT_MAX_CREDENTIAL_LENGTH, MemoryDenyList, OriginAllowlist, normaliseOrigin, readOptions,
-  type Clock, type Credential, type DenyList, type DiscoveryInBand, type DiscoveryTransports, type Identity, type OptionsReader,
+  DEFAULT_MAX_CREDENTIAL_LENGTH, OriginAllowlist, isWsAuthStores, memoryStores, normaliseOrigin, readOptions,
+  type WsAuthStores, type Clock, type Credential, type DenyList, type DiscoveryInBand, type DiscoveryTransports, type Identity, type OptionsReader,
   type Transport, type WsAuthError,
 } from '@wsauth/core'
 import { DISCOVERY_PATH, type DescribedRoute } from './discovery.js'
@@ -96,7 +96,13 @@ export interface WsAuthOptions {
   maxCredentialLength?: number
   /** Default authorization for every guarded route. */
   authorize?: Authorizer
-  /** Revoked token ids, checked at every handshake, first message and refresh. Default: an in-memory list. */
+  /**
+   * Every shared store and the revocation bus, for this guard and the wsauth plugins registered after it
+   * (`fastify.wsAuth.stores`): `wsAuthRedis(…)` from @wsauth/redis for many nodes. Default: `memoryStores()` on the
+   * guard's `clock`.
+   */
+  stores?: WsAuthStores
+  /** Revoked token ids, checked at every handshake, first message and refresh. Default: `stores.denyList`. */
   denyList?: DenyList
   /**
    * The guard's clock (epoch milliseconds) for expiry: at verification, on live sockets and for `auth.expiring`. For
@@ -178,7 +184,7 @@ export interface InBandProtocol {
 const PLUGIN = '@wsauth/ws-bearer'
 const OPTION_NAMES = [
   'verify', 'jwtNamespace', 'basic', 'query', 'origins', 'mode', 'realm', 'invalidTokenStatus', 'maxCredentialLength',
-  'authorize', 'denyList', 'clock', 'discovery',
+  'authorize', 'stores', 'denyList', 'clock', 'discovery',
 ]
 const ROUTE_OPTION_NAMES = ['mode', 'authorize', 'protocols', 'firstMessage', 'refresh']
 const MODES: readonly Mode[] = ['http', 'close']
@@ -199,7 +205,8 @@ export interface GuardSettings {
   invalidTokenStatus: 401 | 403
   maxCredentialLength: number
   authorize: Authorizer | undefined
-  denyList: DenyList
+  /** The stores bundle, with `denyList` in it when that option was given. */
+  stores: WsAuthStores
   clock: Clock
   /** Where the discovery document is served; `null` when it is off. */
   discoveryPath: string | null
@@ -227,11 +234,16 @@ function allowlist (read: OptionsReader): OriginAllowlist | null {
   return new OriginAllowlist(origins)
 }
 
-function denyListOption (read: OptionsReader): DenyList {
-  const value = read.raw('denyList') as Partial<DenyList> | undefined
-  if (value === undefined) return new MemoryDenyList()
-  if (typeof value?.has !== 'function' || typeof value.add !== 'function') throw read.error('denyList', 'must be a DenyList (has and add)')
-  return value as DenyList
+function storesOption (read: OptionsReader, clock: Clock): WsAuthStores {
+  const given = read.raw('stores')
+  if (given !== undefined && !isWsAuthStores(given)) {
+    throw read.error('stores', 'must be a stores bundle (memoryStores() from @wsauth/core, wsAuthRedis(…) from @wsauth/redis)')
+  }
+  const stores = given ?? memoryStores({ now: clock })
+  const denyList = read.raw('denyList') as Partial<DenyList> | undefined
+  if (denyList === undefined) return stores
+  if (typeof denyList?.has !== 'function' || typeof denyList.add !== 'function') throw read.error('denyList', 'must be a DenyList (has and add)')
+  return { ...stores, denyList: denyList as DenyList }
 }
 
 /** Checks the guard's options at registration: a wrong name or kind is a startup error naming the option. */
@@ -243,6 +255,7 @@ export function readGuardOptions (options: unknown): GuardSettings {
   if (basic !== null && (origins === null || origins.size === 0)) {
     throw read.error('basic', 'needs `origins`: Basic credentials are sent by browsers on their own; set `origins` to an allowlist')
   }
+  const clock = read.function<Clock>('clock') ?? Date.now
   return {
     verify: read.function<TokenVerifier>('verify'),
     jwtNamespace: read.string('jwtNamespace'),
@@ -260,8 +273,8 @@ export function readGuardOptions (options: unknown): GuardSettings {
     invalidTokenStatus: read.oneOf<401 | 403>('invalidTokenStatus', [401, 403], 401),
     maxCredentialLength: read.integer('maxCredentialLength', DEFAULT_MAX_CREDENTIAL_LENGTH),
     authorize: read.function<Authorizer>('authorize'),
-    denyList: denyListOption(read),
-    clock: read.function<Clock>('clock') ?? Date.now,
+    stores: storesOption(read, clock),
+    clock,
     discoveryPath: discoveryPath(read),
   }
 }

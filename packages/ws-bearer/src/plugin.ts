@@ -5,7 +5,8 @@ import type {} from '@fastify/websocket'
 import fp from 'fastify-plugin'
 import type { WebSocketServer } from 'ws'
 import {
-  WsAuthError, redactedRequestSerializer, type Clock, type DenyList, type Identity, type OriginAllowlist, type Outcome, type Transport,
+  redactedRequestSerializer,
+  type Clock, type DenyList, type Identity, type OriginAllowlist, type RevocationOutcome, type Transport, type WsAuthStores,
 } from '@wsauth/core'
 import { Connections } from './connections.js'
 import { DiscoveryCollector, serveDiscovery, type DiscoveryPart } from './discovery.js'
@@ -15,6 +16,7 @@ import { isPromise, type MaybePromise } from './maybe-async.js'
 import { readGuardOptions, readRouteOptions, type Extractor, type InBandProtocol, type WsAuthOptions } from './options.js'
 import { Pipeline, attempt, type GuardedRoute } from './pipeline.js'
 import { holdUpgradesBehindResponses } from './pipelined-upgrades.js'
+import { Revocations } from './revocations.js'
 import { SubprotocolClaims, type SubprotocolOffer } from './subprotocols.js'
 import { recordHandshake, takeOverUpgrades } from './upgrade.js'
 import { createTokenVerifier } from './verifier.js'
@@ -36,19 +38,26 @@ export interface WsAuthGuard {
   addDiscovery (part: DiscoveryPart): void
   /** Verifies a token as the handshake would (length cap and denylist included), for routes that take tokens another way. */
   verifyToken (token: string, request: FastifyRequest, transport: Transport): Promise<Identity>
-  /** Closes a subject's live sockets on this node: 4401 `token revoked`, or 4403 when access was withdrawn. */
-  disconnect (subject: string, outcome?: 'revoked' | 'withdrawn'): number
-  /** Closes the live sockets authenticated with one token id on this node. */
-  disconnectToken (tokenId: string, outcome?: 'revoked' | 'withdrawn'): number
-  /** Closes the live sockets a subject opened with a username and password (they carry no token id) on this node. */
-  disconnectPasswords (subject: string, outcome?: 'revoked' | 'withdrawn'): number
   /**
-   * Adds a token id to the denylist until `expiresAt` and closes its sockets. With `subject` (the token's), the
-   * subject's password-authenticated sockets close too: revoking any of a user's tokens is a logout.
+   * Closes a subject's live sockets: 4401 `token revoked`, or 4403 when access was withdrawn. Those on this node at
+   * once (the count returned), those on other nodes through the bus; a bus that fails is logged.
+   */
+  disconnect (subject: string, outcome?: RevocationOutcome): number
+  /** Closes the live sockets authenticated with one token id, on this node (the count returned) and through the bus. */
+  disconnectToken (tokenId: string, outcome?: RevocationOutcome): number
+  /** Closes the live sockets a subject opened with a username and password (they carry no token id), on every node. */
+  disconnectPasswords (subject: string, outcome?: RevocationOutcome): number
+  /**
+   * Adds a token id to the denylist until `expiresAt`, then closes its sockets on every node (the count returned is
+   * this node's). With `subject` (the token's), the subject's password-authenticated sockets close too: revoking any
+   * of a user's tokens is a logout. Rejects with `unavailable` (503) when the denylist can't be written; a node the
+   * bus misses still refuses the token through the denylist.
    */
   revokeToken (tokenId: string, expiresAt: number | null, options?: { subject?: string }): Promise<number>
   /** Live authenticated sockets on this node (of one subject, when given). */
   connectionCount (subject?: string): number
+  /** The stores the guard uses; the other wsauth plugins take theirs from here. */
+  readonly stores: WsAuthStores
   readonly denyList: DenyList
   readonly origins: OriginAllowlist | null
   /** The guard's clock (its `clock` option), for plugins whose expiries must agree with the guard's. */
@@ -79,7 +88,8 @@ const exempt: preValidationHookHandler = function exempt (request, _reply, done)
 
 async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Promise<void> {
   const settings = readGuardOptions(options)
-  const { basic, queryName, origins, denyList, clock } = settings
+  const { basic, queryName, origins, stores, clock } = settings
+  const { denyList, bus } = stores
   const pipeline = new Pipeline({
     origins,
     maxCredentialLength: settings.maxCredentialLength,
@@ -207,9 +217,11 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
     done()
   })
 
-  function disconnectToken (tokenId: string, outcome: Outcome = 'revoked'): number {
-    return connections.closeTokenId(tokenId, outcome)
-  }
+  const revoker = new Revocations(connections, denyList, bus, fastify.log)
+  fastify.addHook('onClose', function stopRevocations (_instance, done) {
+    revoker.stop()
+    done()
+  })
 
   const decorator: WsAuthGuard = {
     registerExtractor (extractor) {
@@ -235,24 +247,21 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
       return await pipeline.judge(check)
     },
     disconnect (subject, outcome = 'revoked') {
-      return connections.closeSubject(subject, outcome)
+      return revoker.disconnect({ kind: 'subject', subject, outcome })
     },
-    disconnectToken,
+    disconnectToken (tokenId, outcome = 'revoked') {
+      return revoker.disconnect({ kind: 'token', tokenId, outcome })
+    },
     disconnectPasswords (subject, outcome = 'revoked') {
-      return connections.closePasswords(subject, outcome)
+      return revoker.disconnect({ kind: 'passwords', subject, outcome })
     },
     async revokeToken (tokenId, expiresAt, revokeOptions = {}) {
-      try {
-        await denyList.add(tokenId, expiresAt)
-      } catch (error) {
-        throw new WsAuthError('unavailable', undefined, { cause: error })
-      }
-      const closed = disconnectToken(tokenId)
-      return revokeOptions.subject === undefined ? closed : closed + connections.closePasswords(revokeOptions.subject, 'revoked')
+      return await revoker.revokeToken(tokenId, expiresAt, revokeOptions.subject)
     },
     connectionCount (subject) {
       return subject === undefined ? connections.size : connections.countSubject(subject)
     },
+    stores,
     denyList,
     origins,
     clock,

@@ -45,6 +45,7 @@ t.test('the guard\'s options: a startup error naming the option', async (t) => {
     [{ authorize: true }, `${P} "authorize" must be a function; got true`],
     [{ clock: 0 }, `${P} "clock" must be a function; got 0`],
     [{ denyList: new Map() }, `${P} "denyList" must be a DenyList (has and add)`],
+    [{ stores: { denyList: new MemoryDenyList() } }, `${P} "stores" must be a stores bundle (memoryStores() from @wsauth/core, wsAuthRedis(…) from @wsauth/redis)`],
     [{ query: 'token' }, `${P} "query" must be true, false or an options object`],
     [{ query: { nme: 'access_token' } }, `${P} "query.nme" is not an option of @wsauth/ws-bearer`],
     [{ query: { name: '' } }, `${P} "query.name" must be a non-empty string; got a string`],

@@ -1,0 +1,7 @@
+export { FAIL_FAST, wsAuthRedis, type RedisStores, type WsAuthRedisOptions } from './stores.js'
+export { RedisDenyList } from './deny-list.js'
+export { RedisRevocationBus } from './bus.js'
+export { RedisFailureCounter } from './failure-counter.js'
+export { RedisRefreshTokenStore } from './refresh-tokens.js'
+export { RedisSingleUseStore } from './single-use.js'
+export type { RedisConnection } from './scripts.js'
