@@ -133,3 +133,15 @@ t.test('a ticket yields to the credentials before it in precedence, and is left 
   t.equal(await nextMessage(socket), 'Welcome alice!')
   socket.close()
 })
+
+t.test('an upgrade by HEAD (which never upgrades) leaves the ticket unspent', async (t) => {
+  const fx = await buildTicketApp(t)
+  const ticket = await mint(fx, fx.token('alice'))
+  t.equal((await rawHandshake(fx.port, `/ws?ticket=${ticket}`, [], 'HEAD')).status, 404, 'HEAD upgrade: 404')
+  t.equal((await rawHandshake(fx.port, '/ws', [`Sec-WebSocket-Protocol: ${ticketProtocols(ticket).join(', ')}`], 'HEAD')).status, 404,
+    'HEAD upgrade with the ticket as a subprotocol: 404')
+  const { socket } = await opened(fx.url(`/ws?ticket=${ticket}`))
+  t.equal(await nextMessage(socket), 'Welcome alice!', 'the ticket still opens its socket')
+  socket.close()
+  await ticketStillServes(t, fx)
+})

@@ -150,6 +150,10 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
       prependHook(route, 'onRequest', refuseUpgrade)
       return
     }
+    // Fastify's HEAD twin of a websocket GET route upgrades nothing (@fastify/websocket answers it 404): an upgrade
+    // there is refused before any credential is read, so that a single-use one (a ticket) is not spent on it. Plain
+    // HEAD requests still pass the guard, as GET requests to the route do.
+    if ([route.method].flat().every((method) => method === 'HEAD')) prependHook(route, 'onRequest', refuseUpgrade)
     const config = (route.config as { wsAuth?: unknown } | undefined)?.wsAuth
     if (config === false) {
       prependHook(route, 'preValidation', exempt)
