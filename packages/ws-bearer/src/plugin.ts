@@ -15,7 +15,7 @@ import { isPromise, type MaybePromise } from './maybe-async.js'
 import { readGuardOptions, readRouteOptions, type Extractor, type InBandProtocol, type WsAuthOptions } from './options.js'
 import { Pipeline, attempt, type GuardedRoute } from './pipeline.js'
 import { holdUpgradesBehindResponses } from './pipelined-upgrades.js'
-import { SubprotocolClaims, type SubprotocolOffer } from './subprotocols.js'
+import { SubprotocolClaims, echoedProtocol, type ProtocolChooser, type SubprotocolOffer } from './subprotocols.js'
 import { recordHandshake, takeOverUpgrades } from './upgrade.js'
 import { createTokenVerifier } from './verifier.js'
 
@@ -32,6 +32,12 @@ export interface WsAuthGuard {
   claimSubprotocols (prefix: string): void
   /** The request's `Sec-WebSocket-Protocol`, parsed once: the protocols the app may see, and the claimed ones by prefix. */
   subprotocolOffer (request: FastifyRequest): SubprotocolOffer
+  /**
+   * The protocol the 101 will echo for the request's offer (as ws chooses it, through `handleProtocols` if set); `false`
+   * for none, `null` when ws will refuse the offer. For transports that spend a credential: a client that offered
+   * protocols fails a 101 that echoes none, whatever its credential was worth.
+   */
+  echoedSubprotocol (request: FastifyRequest): string | false | null
   /** Adds a plugin's endpoints (and default subprotocols) to the discovery document; before the server is ready. */
   addDiscovery (part: DiscoveryPart): void
   /** Verifies a token as the handshake would (length cap and denylist included), for routes that take tokens another way. */
@@ -194,7 +200,8 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
     return parentFactory.call(this, logger, bindings, { ...childOptions, serializers }, rawRequest)
   })
 
-  takeOverUpgrades((fastify as FastifyInstance & { websocketServer: WebSocketServer }).websocketServer, {
+  const wss = (fastify as FastifyInstance & { websocketServer: WebSocketServer }).websocketServer
+  takeOverUpgrades(wss, {
     pipeline,
     connections,
     denyList,
@@ -228,6 +235,9 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
     },
     subprotocolOffer (request) {
       return subprotocols.offerOf(request.raw)
+    },
+    echoedSubprotocol (request) {
+      return echoedProtocol(subprotocols.offerOf(request.raw), request.raw, wss.options.handleProtocols as ProtocolChooser | null | undefined)
     },
     addDiscovery (part) {
       discovery.add(part)
