@@ -78,6 +78,14 @@ const refuseUpgrade: onRequestHookHandler = function refuseUpgrade (request, rep
   else done()
 }
 
+// Only a GET upgrades (RFC 6455 §4.1): a HEAD upgrade on a websocket route (Fastify's HEAD twin of it, or a route that
+// lists both methods) is refused before any credential is read, so that a single-use one (a ticket) is not spent on a
+// request ws would then refuse. Plain HEAD requests still pass the guard, as GET requests to the route do.
+const refuseUpgradeByHead: onRequestHookHandler = function refuseUpgradeByHead (request, reply, done) {
+  if (request.ws && request.method !== 'GET') reply.code(404).send()
+  else done()
+}
+
 const exempt: preValidationHookHandler = function exempt (request, _reply, done) {
   recordHandshake(request, { kind: 'exempt' })
   done()
@@ -156,10 +164,7 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
       prependHook(route, 'onRequest', refuseUpgrade)
       return
     }
-    // Fastify's HEAD twin of a websocket GET route upgrades nothing (@fastify/websocket answers it 404): an upgrade
-    // there is refused before any credential is read, so that a single-use one (a ticket) is not spent on it. Plain
-    // HEAD requests still pass the guard, as GET requests to the route do.
-    if ([route.method].flat().every((method) => method === 'HEAD')) prependHook(route, 'onRequest', refuseUpgrade)
+    prependHook(route, 'onRequest', refuseUpgradeByHead)
     const config = (route.config as { wsAuth?: unknown } | undefined)?.wsAuth
     if (config === false) {
       prependHook(route, 'preValidation', exempt)
