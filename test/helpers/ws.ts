@@ -82,10 +82,10 @@ export async function opened (url: string, options?: ClientOptions & { protocols
   return result
 }
 
-/** The bytes of a WebSocket handshake request with exactly these extra header lines. */
-export function handshakeRequest (port: number, path: string, headerLines: string[]): string {
+/** The bytes of a WebSocket handshake request with exactly these extra header lines (`GET` unless `method` says). */
+export function handshakeRequest (port: number, path: string, headerLines: string[], method = 'GET'): string {
   return [
-    `GET ${path} HTTP/1.1`,
+    `${method} ${path} HTTP/1.1`,
     `Host: 127.0.0.1:${port}`,
     'Connection: Upgrade',
     'Upgrade: websocket',
@@ -100,7 +100,7 @@ export function handshakeRequest (port: number, path: string, headerLines: strin
  * Sends a handshake with exact header lines over a plain TCP socket and returns the raw response head, for
  * what a WebSocket client would hide (duplicate headers, the exact 101 bytes).
  */
-export function rawHandshake (port: number, path: string, headerLines: string[]): Promise<{ status: number, head: string }> {
+export function rawHandshake (port: number, path: string, headerLines: string[], method = 'GET'): Promise<{ status: number, head: string }> {
   return new Promise((resolve, reject) => {
     const socket = netConnect(port, '127.0.0.1')
     let data = ''
@@ -114,7 +114,7 @@ export function rawHandshake (port: number, path: string, headerLines: string[])
       }
     })
     socket.on('error', reject)
-    socket.write(handshakeRequest(port, path, headerLines))
+    socket.write(handshakeRequest(port, path, headerLines, method))
   })
 }
 

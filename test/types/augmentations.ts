@@ -84,6 +84,7 @@ export const queryWithoutParam: Extractor['describe'] = () => ({ query: {} })
 // Subprotocols: a transport claims a prefix; the guard's one parse of the header hands the claimed protocols over.
 expectTypeOf(app.wsAuth.claimSubprotocols).toEqualTypeOf<(prefix: string) => void>()
 expectTypeOf(app.wsAuth.subprotocolOffer).returns.toEqualTypeOf<SubprotocolOffer>()
+expectTypeOf(app.wsAuth.echoedSubprotocol).toEqualTypeOf<(request: FastifyRequest) => string | false | null>()
 expectTypeOf<SubprotocolOffer['claimed']>().toEqualTypeOf<ReadonlyMap<string, readonly string[]>>()
 expectTypeOf(app.wsAuth.clock).returns.toBeNumber()
 

@@ -5,9 +5,8 @@ import fp from 'fastify-plugin'
 import {
   WsAuthError, headerLines, isWsAuthError, parseAuthorization, toWsAuthError, type Identity,
 } from '@wsauth/core'
-import { refuseRequest } from '@wsauth/ws-bearer'
+import { refuseRequest, takeNoBody } from '@wsauth/ws-bearer'
 import { MAX_COOKIE_BYTES, cookieExtractor, sessionCookieFor } from './extractor.js'
-import { takeNoBody } from './no-body.js'
 import { PLUGIN, checkOptions, optionError, type CookieIframeOptions } from './options.js'
 import { iframeCsp, iframePage } from './page.js'
 

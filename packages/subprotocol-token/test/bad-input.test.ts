@@ -3,6 +3,7 @@
 import t from 'tap'
 import { JUPYTER_MARKER, tokenSubprotocol } from '@wsauth/subprotocol-token'
 import { nextMessage, opened, rawHandshake, refused } from '../../../test/helpers/ws.ts'
+import { build as buildApp, stillServes as appStillServes } from '../../../test/helpers/app.ts'
 import { FORMATS, build, protocolLines, rawTokenProtocol, rawExchange, stillServes } from './fixture.ts'
 
 const CHALLENGE = 'Bearer realm="wsauth"'
@@ -231,4 +232,27 @@ t.test('close mode: upgraded with an application protocol, then closed with the 
     t.equal(await nextMessage(socket), 'Welcome alice!')
     socket.close()
   })
+})
+
+t.test('a 15 KB list of empty or repeated names: 400, for the cost of one error, not one per name', async (t) => {
+  // Cost is asserted by structure, not by the clock: the plugin is loaded with a WsAuthError that counts itself.
+  const core = await import('@wsauth/core')
+  let created = 0
+  class CountedWsAuthError extends core.WsAuthError {
+    constructor (...args: ConstructorParameters<typeof core.WsAuthError>) {
+      super(...args)
+      created++
+    }
+  }
+  const counted = await t.mockImport<typeof import('@wsauth/subprotocol-token')>('@wsauth/subprotocol-token', {
+    '@wsauth/core': { ...core, WsAuthError: CountedWsAuthError },
+  })
+  const fx = await buildApp(t, { plugins: async (app) => { await app.register(counted.default, { protocols: ['echo.v1'] }) } })
+  for (const header of [','.repeat(15_000), 'x,'.repeat(7_500), `echo.v1, ${Array.from({ length: 300 }, () => 'base64url.bearer.wsauth.YQ').join(', ')}`]) {
+    created = 0
+    const raw = await rawExchange(fx.port, '/ws', [`Sec-WebSocket-Protocol: ${header}`])
+    t.equal(raw.status, 400, `${header.slice(0, 12)}…: 400`)
+    t.equal(created, 1, `${header.slice(0, 12)}…: one error made`)
+  }
+  await appStillServes(t, fx)
 })

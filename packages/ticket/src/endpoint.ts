@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { WsAuthError, headerLines, parseAuthorization } from '@wsauth/core'
-import { refuseRequest } from '@wsauth/ws-bearer'
+import { WsAuthError, headerLines, isWsAuthError, parseAuthorization } from '@wsauth/core'
+import { refuseRequest, takeNoBody } from '@wsauth/ws-bearer'
 import { newTicket, ticketKey, type TicketGrant } from './grant.js'
 import type { TicketSettings } from './options.js'
 
@@ -11,8 +11,16 @@ const PREFLIGHT_MAX_AGE = '600'
  * `POST <path>`: `Authorization: Bearer <access token>` in, `{ ticket, expires_in }` out. The token is verified by the
  * guard (its verifier and denylist); a page on another origin gets a ticket, and a CORS answer, only when its Origin is
  * on the guard's allowlist. `OPTIONS <path>` answers the preflight the `Authorization` header needs, on the same terms.
+ * Both read no body (an empty one of any type is fine, a body is 400), in a context of their own.
  */
-export function mintRoutes (fastify: FastifyInstance, settings: TicketSettings): void {
+export async function mintRoutes (parent: FastifyInstance, settings: TicketSettings): Promise<void> {
+  await parent.register(async function mintContext (fastify) {
+    takeNoBody(fastify)
+    mintRoutesIn(fastify, settings)
+  })
+}
+
+function mintRoutesIn (fastify: FastifyInstance, settings: TicketSettings): void {
   const guard = fastify.wsAuth
   const { path, lifetimeMs, store, counter, realm } = settings
 
@@ -37,6 +45,17 @@ export function mintRoutes (fastify: FastifyInstance, settings: TicketSettings):
   function refuse (request: FastifyRequest, reply: FastifyReply, thrown: unknown): FastifyReply {
     return refuseRequest(request, reply, thrown, { realm }, 'wsauth ticket request')
   }
+
+  // A refused body arrives here, before the routes ran: answered as they answer, CORS included.
+  fastify.setErrorHandler(function refusedBody (error, request, reply) {
+    if (!isWsAuthError(error)) throw error
+    try {
+      if (checkOrigin(request)) cors(reply, request.headers.origin!)
+    } catch (thrown) {
+      return refuse(request, reply, thrown)
+    }
+    return refuse(request, reply, error)
+  })
 
   async function mint (request: FastifyRequest): Promise<{ ticket: string, expires_in: number }> {
     // Any other scheme carries no credential here, as at the guard.

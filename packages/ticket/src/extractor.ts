@@ -26,10 +26,12 @@ export function ticketExtractor (guard: WsAuthGuard, store: TicketStore, endpoin
       if (inQuery.length + inProtocols.length > 1) throw new WsAuthError('malformed', 'more than one ticket')
       const ticket = inQuery[0] ?? inProtocols[0]!.slice(TICKET_SUBPROTOCOL_PREFIX.length)
       if (!isTicket(ticket)) throw new WsAuthError('malformed', 'malformed ticket')
-      // With nothing left to echo, a client that offered protocols fails the 101 whatever the ticket is worth: refused
-      // before the ticket is spent.
-      if (inProtocols.length > 0 && offer.protocols.length === 0) {
-        throw new WsAuthError('malformed', 'no application subprotocol offered with the ticket')
+      // A client that offered protocols fails a 101 that echoes none (and ws refuses an offer it can't parse), whatever
+      // the ticket is worth: refused before the ticket is spent.
+      if (offer.protocols.length > 0 || offer.claimed.size > 0) {
+        const echoed = guard.echoedSubprotocol(request)
+        if (echoed === null) throw new WsAuthError('malformed', 'malformed Sec-WebSocket-Protocol header')
+        if (echoed === false) throw new WsAuthError('malformed', 'no supported subprotocol offered with the ticket')
       }
       return { kind: 'token', transport: 'ticket', token: ticket }
     },

@@ -20,7 +20,7 @@ async function ticket (fastify: FastifyInstance, options: TicketOptions): Promis
   guard.registerExtractor(ticketExtractor(guard, settings.store, endpoint))
   guard.claimSubprotocols(TICKET_SUBPROTOCOL_PREFIX)
   guard.addDiscovery({ endpoints: { ticket: endpoint } })
-  mintRoutes(fastify, settings)
+  await mintRoutes(fastify, settings)
 }
 
 export default fp(ticket, {

@@ -104,6 +104,31 @@ t.test('Origin and CORS: the guard\'s allowlist, or the server\'s own origin', a
   await ticketStillServes(t, fx)
 })
 
+t.test('no request body: an empty one of any type mints; a body is 400 through the outcome table, with CORS', async (t) => {
+  const fx = await buildTicketApp(t)
+  const endpoint = `http://127.0.0.1:${fx.port}/ws-ticket`
+  const bearerOf = (sub: string): Record<string, string> => ({ authorization: `Bearer ${fx.token(sub)}` })
+  // `curl -d ''` sends a form type; a page's fetch may say JSON out of habit, with no body.
+  for (const type of ['application/x-www-form-urlencoded', 'application/json', 'text/plain']) {
+    const answer = await fetch(endpoint, { method: 'POST', headers: { ...bearerOf('alice'), 'content-type': type, origin: ALLOWED_ORIGIN }, body: '' })
+    t.equal(answer.status, 200, `an empty ${type} body: a ticket`)
+    t.equal(answer.headers.get('access-control-allow-origin'), ALLOWED_ORIGIN, 'with CORS')
+  }
+  const form = new URLSearchParams({ access_token: fx.token('alice') })
+  for (const origin of [ALLOWED_ORIGIN, undefined]) {
+    const answer = await fetch(endpoint, { method: 'POST', headers: { ...bearerOf('alice'), ...(origin === undefined ? {} : { origin }) }, body: form })
+    t.equal(answer.status, 400, `a body (${origin ?? 'no Origin'}): 400`)
+    t.equal(answer.headers.get('www-authenticate'), INVALID_REQUEST_CHALLENGE)
+    t.equal(answer.headers.get('cache-control'), 'no-store')
+    t.equal(answer.headers.get('access-control-allow-origin'), origin ?? null, origin === undefined ? 'no CORS' : 'CORS, so the page can read it')
+    t.strictSame(await answer.json(), { error: 'invalid_request', error_description: 'no request body expected' })
+  }
+  const foreign = await fetch(endpoint, { method: 'POST', headers: { ...bearerOf('alice'), origin: 'http://evil.test' }, body: 'x' })
+  t.equal(foreign.status, 403, 'a body from a foreign Origin: 403')
+  t.equal(foreign.headers.get('access-control-allow-origin'), null, 'no CORS')
+  await ticketStillServes(t, fx)
+})
+
 t.test('the per-subject limit: 429 with Retry-After, other subjects unaffected, and the window passes', async (t) => {
   const fx = await buildTicketApp(t, { ticket: { rateLimit: { max: 3, windowSeconds: 60 } } })
   const token = fx.token('alice')

@@ -83,6 +83,27 @@ for (const withSubprotocolToken of [false, true]) {
     socket.close()
     await stillServes(t, fx)
   })
+  t.test(`${label}: an offer the 101 could not complete is 400 before the ticket is spent`, async (t) => {
+    const fx = await buildTicketApp(t, { subprotocolToken: withSubprotocolToken })
+    const ticket = await mint(fx, fx.token('alice'))
+    for (const offer of ['echo.v1, echo.v1', 'echo.v1, bad{}']) {
+      for (const [path, header] of [[`/ws?ticket=${ticket}`, offer], ['/ws', `${offer}, wsauth.ticket.${ticket}`]] as const) {
+        const raw = await rawHandshake(fx.port, path, [`Sec-WebSocket-Protocol: ${header}`])
+        t.equal(raw.status, 400, `${path.includes('?') ? 'query' : 'subprotocol'} ticket with ${offer}: 400 (ws refuses the offer)`)
+      }
+    }
+    if (withSubprotocolToken) {
+      // The route supports echo.v1 only: a 101 would echo nothing, and the client that offered chat.v2 fails it.
+      assertRefused(t, await refused(fx.url('/ws'), { protocols: ['chat.v2', `wsauth.ticket.${ticket}`] }), malformed,
+        'a ticket subprotocol next to an unsupported protocol')
+      assertRefused(t, await refused(fx.url(`/ws?ticket=${ticket}`), { protocols: ['chat.v2'] }), malformed,
+        'a query ticket with only an unsupported protocol offered')
+    }
+    const { socket } = await opened(fx.url(`/ws?ticket=${ticket}`))
+    t.equal(await nextMessage(socket), 'Welcome alice!', 'the refused handshakes spent nothing')
+    socket.close()
+    await stillServes(t, fx)
+  })
 }
 
 t.test('close mode: 4401, 4403, 4400', async (t) => {
@@ -132,4 +153,16 @@ t.test('a ticket yields to the credentials before it in precedence, and is left 
   const { socket } = await opened(fx.url(`/ws?ticket=${ticket}`))
   t.equal(await nextMessage(socket), 'Welcome alice!')
   socket.close()
+})
+
+t.test('an upgrade by HEAD (which never upgrades) leaves the ticket unspent', async (t) => {
+  const fx = await buildTicketApp(t)
+  const ticket = await mint(fx, fx.token('alice'))
+  t.equal((await rawHandshake(fx.port, `/ws?ticket=${ticket}`, [], 'HEAD')).status, 404, 'HEAD upgrade: 404')
+  t.equal((await rawHandshake(fx.port, '/ws', [`Sec-WebSocket-Protocol: ${ticketProtocols(ticket).join(', ')}`], 'HEAD')).status, 404,
+    'HEAD upgrade with the ticket as a subprotocol: 404')
+  const { socket } = await opened(fx.url(`/ws?ticket=${ticket}`))
+  t.equal(await nextMessage(socket), 'Welcome alice!', 'the ticket still opens its socket')
+  socket.close()
+  await ticketStillServes(t, fx)
 })

@@ -21,6 +21,7 @@ export { plugin as wsBearer, type WsAuthGuard }
 export { PRECEDENCE, queryValues } from './extractors.js'
 export type { SubprotocolOffer } from './subprotocols.js'
 export { refuseRequest } from './refusal.js'
+export { takeNoBody } from './no-body.js'
 export { DISCOVERY_PATH, type DescribedRoute, type DiscoveryPart } from './discovery.js'
 export { VERIFIED_TOKENS_MAX, VERIFIED_TOKENS_TTL_MS, identityFromClaims } from './verifier.js'
 export { EXPIRY_TICK_MS } from './connections.js'

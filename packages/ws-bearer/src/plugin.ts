@@ -17,7 +17,7 @@ import { readGuardOptions, readRouteOptions, type Extractor, type InBandProtocol
 import { Pipeline, attempt, type GuardedRoute } from './pipeline.js'
 import { holdUpgradesBehindResponses } from './pipelined-upgrades.js'
 import { Revocations } from './revocations.js'
-import { SubprotocolClaims, type SubprotocolOffer } from './subprotocols.js'
+import { SubprotocolClaims, echoedProtocol, type ProtocolChooser, type SubprotocolOffer } from './subprotocols.js'
 import { recordHandshake, takeOverUpgrades } from './upgrade.js'
 import { createTokenVerifier } from './verifier.js'
 
@@ -34,6 +34,12 @@ export interface WsAuthGuard {
   claimSubprotocols (prefix: string): void
   /** The request's `Sec-WebSocket-Protocol`, parsed once: the protocols the app may see, and the claimed ones by prefix. */
   subprotocolOffer (request: FastifyRequest): SubprotocolOffer
+  /**
+   * The protocol the 101 will echo for the request's offer (as ws chooses it, through `handleProtocols` if set); `false`
+   * for none, `null` when ws will refuse the offer. For transports that spend a credential: a client that offered
+   * protocols fails a 101 that echoes none, whatever its credential was worth.
+   */
+  echoedSubprotocol (request: FastifyRequest): string | false | null
   /** Adds a plugin's endpoints (and default subprotocols) to the discovery document; before the server is ready. */
   addDiscovery (part: DiscoveryPart): void
   /** Verifies a token as the handshake would (length cap and denylist included), for routes that take tokens another way. */
@@ -78,6 +84,14 @@ function prependHook<H> (route: RouteOptions, name: 'onRequest' | 'preValidation
 // 101 and close the socket; this answers before the upgrade, as it answers a plain request to a websocket route.
 const refuseUpgrade: onRequestHookHandler = function refuseUpgrade (request, reply, done) {
   if (request.ws) reply.code(404).send()
+  else done()
+}
+
+// Only a GET upgrades (RFC 6455 §4.1): a HEAD upgrade on a websocket route (Fastify's HEAD twin of it, or a route that
+// lists both methods) is refused before any credential is read, so that a single-use one (a ticket) is not spent on a
+// request ws would then refuse. Plain HEAD requests still pass the guard, as GET requests to the route do.
+const refuseUpgradeByHead: onRequestHookHandler = function refuseUpgradeByHead (request, reply, done) {
+  if (request.ws && request.method !== 'GET') reply.code(404).send()
   else done()
 }
 
@@ -160,6 +174,7 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
       prependHook(route, 'onRequest', refuseUpgrade)
       return
     }
+    prependHook(route, 'onRequest', refuseUpgradeByHead)
     const config = (route.config as { wsAuth?: unknown } | undefined)?.wsAuth
     if (config === false) {
       prependHook(route, 'preValidation', exempt)
@@ -200,7 +215,8 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
     return parentFactory.call(this, logger, bindings, { ...childOptions, serializers }, rawRequest)
   })
 
-  takeOverUpgrades((fastify as FastifyInstance & { websocketServer: WebSocketServer }).websocketServer, {
+  const wss = (fastify as FastifyInstance & { websocketServer: WebSocketServer }).websocketServer
+  takeOverUpgrades(wss, {
     pipeline,
     connections,
     denyList,
@@ -236,6 +252,9 @@ async function wsBearer (fastify: FastifyInstance, options: WsAuthOptions): Prom
     },
     subprotocolOffer (request) {
       return subprotocols.offerOf(request.raw)
+    },
+    echoedSubprotocol (request) {
+      return echoedProtocol(subprotocols.offerOf(request.raw), request.raw, wss.options.handleProtocols as ProtocolChooser | null | undefined)
     },
     addDiscovery (part) {
       discovery.add(part)

@@ -47,6 +47,22 @@ function withLines (rawHeaders: readonly string[], lines: readonly string[]): st
   return result
 }
 
+/** ws's `handleProtocols` option: picks the protocol to echo from the offered ones. */
+export type ProtocolChooser = (protocols: Set<string>, request: IncomingMessage) => string | false
+
+/**
+ * The protocol the 101 will echo for `offer`, decided as ws decides it: by `handleProtocols` when set, else the first
+ * offered; `false` for none. `null` when ws will refuse the offer before any 101 (a name that is not a token, or one
+ * offered twice), which is why this parser keeps invalid names.
+ */
+export function echoedProtocol (offer: SubprotocolOffer, request: IncomingMessage, handleProtocols: ProtocolChooser | null | undefined): string | false | null {
+  const offered = new Set(offer.protocols)
+  if (offered.size !== offer.protocols.length || !offer.protocols.every(isToken)) return null
+  if (offered.size === 0) return false
+  // ws's own default for the option is `null`.
+  return handleProtocols == null ? offer.protocols[0]! : handleProtocols(offered, request)
+}
+
 /** The prefixes transports claimed, and each request's offer, parsed once. */
 export class SubprotocolClaims {
   readonly #prefixes: string[] = []

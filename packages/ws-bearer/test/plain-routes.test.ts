@@ -53,3 +53,22 @@ t.test('the query ends at the first #: a ? after it starts no query (defect 6)',
   t.equal(fx.handled, 1)
   await stillServes(t, fx)
 })
+
+t.test('an upgrade by HEAD to a websocket route: 404 before any credential is read; a plain HEAD is still guarded', async (t) => {
+  const authenticated: string[] = []
+  const fx = await build(t, {
+    guard: { authorize: (identity) => { authenticated.push(identity.subject); return true } },
+    routes: (app) => { app.route({ method: ['GET', 'HEAD'], url: '/both', websocket: true, handler: (socket) => socket.close() }) },
+  })
+  const token = fx.sign({ sub: 'alice' })
+  for (const path of ['/ws', '/both']) {
+    for (const headers of [[], [`Authorization: Bearer ${token}`]]) {
+      const raw = await rawHandshake(fx.port, path, headers, 'HEAD')
+      t.equal(raw.status, 404, `${path}: HEAD upgrade ${headers.length === 0 ? 'without' : 'with'} a credential: 404`)
+    }
+  }
+  t.strictSame(authenticated, [], 'no credential was verified')
+  t.equal(fx.handled, 0, 'no websocket handler ran')
+  t.equal((await fetch(fx.url('/ws').replace('ws:', 'http:'), { method: 'HEAD' })).status, 401, 'a plain HEAD without a credential: 401')
+  await stillServes(t, fx)
+})

@@ -23,7 +23,7 @@ function refuseBody (_request: FastifyRequest, payload: IncomingMessage, done: D
 }
 
 /**
- * Makes the routes of an encapsulated instance take no body: a POST or DELETE with an empty body is accepted whatever
+ * Makes the routes of an encapsulated instance take no body (a plugin's own endpoints: a ticket, a session cookie): a POST or DELETE with an empty body is accepted whatever
  * its Content-Type (`curl -d ''` sends `application/x-www-form-urlencoded`, `fetch` with `body: ''` sends
  * `text/plain`), and one with a body is refused with a `malformed` error (400 `invalid_request`) for the instance's
  * error handler to answer. A Content-Type that is no media type at all stays Fastify's 415.
