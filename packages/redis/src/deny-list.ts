@@ -51,7 +51,7 @@ export class RedisDenyList implements DenyList {
     const now = Date.now()
     const until = expiresAt === null || Number.isNaN(expiresAt) ? now + this.#maxAgeMs : Math.min(expiresAt, LATEST_EXPIRY)
     const denial: Denial = { kind: 'denied', tokenId, expiresAt: until }
-    await this.#redis.wsauthDeny(this.#keys.denyList, tokenId, until, now, this.#keys.channel, JSON.stringify(denial))
+    await this.#redis.wsauthDeny(this.#keys.denyList, tokenId, until, this.#keys.channel, JSON.stringify(denial))
     this.#remember(tokenId, until)
   }
 
