@@ -106,3 +106,19 @@ t.test('a token revoked with an expiry past what Redis can hold does not break t
   t.ok(await a.stores.redis.pttl(`service${services}:denylist`) > 0, 'the denylist key still expires')
   await stillServes(t, b)
 })
+
+t.test('a revocation whose message fails to go out after its denylist entry was written still closes B\'s sockets', async (t) => {
+  const prefix = `service${++services}:`
+  const a = await startNode(t, server, {
+    prefix,
+    guardStores: (stores) => ({ ...stores, bus: { subscribe: (listener) => stores.bus.subscribe(listener), publish: async () => { throw new Error('connection lost') } } }),
+  })
+  const b = await startNode(t, server, { prefix })
+  const token = b.sign({ sub: 'alice', jti: 'unannounced' }, { expiresIn: 600 })
+  const { socket } = await opened(b.url(), bearer(token))
+  t.equal(await nextMessage(socket), 'Welcome alice!')
+  const close = closed(socket)
+  t.equal(await a.app.wsAuth.revokeToken('unannounced', Date.now() + 600_000), 0, 'answered as done')
+  t.strictSame(await close, { code: 4401, reason: 'token revoked' }, 'the denylist entry the nodes heard of closes the socket')
+  await stillServes(t, b)
+})

@@ -65,11 +65,14 @@ t.test('a family revoked while the denylist fails: 503, and the retry still deny
   let failing = false
   const node = await startNode(t, server, {
     prefix: 'revoke-outage:',
-    wrapDenyList: (denyList) => ({
-      has: (tokenId) => denyList.has(tokenId),
-      add: async (tokenId, expiresAt) => {
-        if (failing) throw new Error('denylist down')
-        await denyList.add(tokenId, expiresAt)
+    guardStores: (stores) => ({
+      ...stores,
+      denyList: {
+        has: (tokenId) => stores.denyList.has(tokenId),
+        add: async (tokenId, expiresAt) => {
+          if (failing) throw new Error('denylist down')
+          await stores.denyList.add(tokenId, expiresAt)
+        },
       },
     }),
   })
