@@ -75,17 +75,27 @@ export class TokenIssuer {
   }
 
   /**
-   * Ends a family: its record is deleted, and its live access tokens are denylisted and their sockets closed
-   * (4401). `false` when the family was unknown.
+   * Ends a family: its live access tokens are denylisted and their sockets closed (4401), and its record deleted.
+   * `false` when the family was unknown. The tokens go first: if the denylist fails, the record still holds them, and
+   * a retry finds them (deleted first, they would be forgotten and stay good until they expire).
    */
   async revokeFamily (familyId: string): Promise<boolean> {
-    const family = await fromStore(() => this.#options.store.delete(familyId))
+    const family = await fromStore(() => this.#options.store.find(familyId))
     if (family === null) return false
-    const now = this.#options.clock()
-    await Promise.all(family.accessTokens
-      .filter((issued) => issued.expiresAt > now)
-      .map(({ tokenId, expiresAt }) => this.#options.revokeAccessToken(tokenId, expiresAt)))
+    const revoked = new Set(family.accessTokens.map(({ tokenId }) => tokenId))
+    await this.#revokeAccessTokens(family.accessTokens)
+    const deleted = await fromStore(() => this.#options.store.delete(familyId))
+    if (deleted === null) return false
+    // A rotation between the read and the delete added a token.
+    await this.#revokeAccessTokens(deleted.accessTokens.filter(({ tokenId }) => !revoked.has(tokenId)))
     return true
+  }
+
+  async #revokeAccessTokens (issued: IssuedAccessToken[]): Promise<void> {
+    const now = this.#options.clock()
+    await Promise.all(issued
+      .filter(({ expiresAt }) => expiresAt > now)
+      .map(({ tokenId, expiresAt }) => this.#options.revokeAccessToken(tokenId, expiresAt)))
   }
 
   async #sign (grant: Grant, accessScopes: string[], now: number): Promise<{ token: string, issued: IssuedAccessToken }> {

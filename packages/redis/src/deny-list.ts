@@ -2,6 +2,11 @@ import { MemoryDenyList, type DenyList } from '@wsauth/core'
 import type { Keys } from './keys.js'
 import type { ScriptedConnection } from './scripts.js'
 
+// The latest expiry kept, the last instant a Date can hold (year 275760): a later one (a token that "never" expires,
+// `Infinity`) is kept until then. Past about 1e17 ms the script's PEXPIREAT fails, and it would fail at every revocation
+// after, since the key's expiry follows its latest entry: each would answer 503 and reach no other node.
+const LATEST_EXPIRY = 8.64e15
+
 /** A denylist entry as the channel carries it to every node's mirror. */
 export interface Denial {
   kind: 'denied'
@@ -44,9 +49,9 @@ export class RedisDenyList implements DenyList {
   /** A token that never expires is kept `maxAgeMs`: every key expires, so the set never grows for good. */
   async add (tokenId: string, expiresAt: number | null): Promise<void> {
     const now = Date.now()
-    const until = expiresAt ?? now + this.#maxAgeMs
+    const until = expiresAt === null || Number.isNaN(expiresAt) ? now + this.#maxAgeMs : Math.min(expiresAt, LATEST_EXPIRY)
     const denial: Denial = { kind: 'denied', tokenId, expiresAt: until }
-    await this.#redis.wsauthDeny(this.#keys.denyList, tokenId, until, now, this.#keys.channel, JSON.stringify(denial))
+    await this.#redis.wsauthDeny(this.#keys.denyList, tokenId, until, this.#keys.channel, JSON.stringify(denial))
     this.#remember(tokenId, until)
   }
 

@@ -8,16 +8,19 @@ export type RedisConnection = Redis | Cluster
  * sends each by its SHA once loaded (EVALSHA, and EVAL on NOSCRIPT), so a script costs one round trip.
  */
 const SCRIPTS = {
-  // KEYS[1] the denylist (a sorted set: token id → expiry); ARGV: token id, expiry, now (epoch ms), channel, message.
+  // KEYS[1] the denylist (a sorted set: token id → expiry); ARGV: token id, expiry (epoch ms), channel, message.
   // Adds the entry, drops expired ones, keeps the key until its last entry expires, and tells every node's mirror.
+  // Expired on Redis's clock, the one every node shares: on the writer's, a node whose clock ran ahead would drop
+  // entries that are live for every other node.
   wsauthDeny: {
     numberOfKeys: 1,
     lua: `
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+local time = redis.call('TIME')
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000))
 local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 if last[2] then redis.call('PEXPIREAT', KEYS[1], math.ceil(tonumber(last[2]))) end
-redis.call('PUBLISH', ARGV[4], ARGV[5])
+redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 1`,
   },
   // KEYS[1] a failure count; ARGV: limit, window (ms). Milliseconds to wait when blocked (nothing counted), else counts

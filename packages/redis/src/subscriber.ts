@@ -8,7 +8,7 @@ const RESYNC_DELAY_MS = 250
 
 /**
  * The node's subscriber connection: it subscribes each time it connects (ioredis reconnects it by itself), hands
- * denylist entries to the mirror and revocations to the bus, and has the mirror loaded again after every reconnect,
+ * denylist entries to the mirror (and their token's sockets to the bus) and revocations to the bus, and has the mirror loaded again after every reconnect,
  * when messages may have been missed; the sockets of a token it learns of only then are closed then.
  */
 export class Subscriber {
@@ -56,6 +56,8 @@ export class Subscriber {
     }
     if (isDenial(message)) {
       this.#denyList.mirror(message)
+      // Its sockets close too: the entry's message goes out with the write, the revocation's after it, and may not.
+      this.#bus.deliver({ kind: 'token', tokenId: message.tokenId, outcome: 'revoked' })
       return
     }
     const revocation = parseRevocation(message)

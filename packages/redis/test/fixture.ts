@@ -1,5 +1,6 @@
 import type { Test } from 'tap'
 import { Cluster, Redis, type RedisOptions } from 'ioredis'
+import type { WsAuthStores } from '@wsauth/core'
 import firstMessage from '@wsauth/first-message'
 import passwordBearer, { MemoryUserStore } from '@wsauth/password-bearer'
 import ticket from '@wsauth/ticket'
@@ -44,10 +45,12 @@ export interface Node extends Fixture {
 /**
  * One node of a service: its own stores on `server` (own connections; or on a connection the test made, closed by
  * the test), the generic test app (test/helpers/app.ts) with the guard on those stores, @wsauth/password-bearer
- * (alice), @wsauth/first-message and @wsauth/ticket, on a port of its own.
+ * (alice), @wsauth/first-message and @wsauth/ticket, on a port of its own; `guardStores` puts something between the
+ * guard and the stores, for a test that makes one fail.
  */
 export async function startNode (
-  t: Test, server: RedisServer | RedisConnection, options: { prefix: string, redis?: RedisOptions }
+  t: Test, server: RedisServer | RedisConnection,
+  options: { prefix: string, redis?: RedisOptions, guardStores?: (stores: RedisStores) => WsAuthStores }
 ): Promise<Node> {
   const connection = server instanceof Redis || server instanceof Cluster ? server : { ...parseURL(server.url), ...options.redis }
   const stores = wsAuthRedis(connection, { prefix: options.prefix })
@@ -56,7 +59,7 @@ export async function startNode (
   const users = new MemoryUserStore({ scrypt: FAST_SCRYPT })
   await users.add(ALICE.username, ALICE.password)
   const fixture = await build(t, {
-    guard: { stores },
+    guard: { stores: options.guardStores?.(stores) ?? stores },
     plugins: async (app) => {
       await app.register(passwordBearer, { users, scrypt: FAST_SCRYPT })
       await app.register(firstMessage)

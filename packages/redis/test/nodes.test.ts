@@ -89,3 +89,36 @@ t.test('one ticket (@wsauth/ticket), 100 concurrent handshakes spread over two n
   await stillServes(t, a)
   await stillServes(t, b)
 })
+
+t.test('a token revoked with an expiry past what Redis can hold does not break the revocations after it', async (t) => {
+  const [a, b] = await twoNodes(t)
+  // An app's "never" (Infinity), or a token from an issuer that stamps an absurd exp: the entry is still written.
+  await a.app.wsAuth.revokeToken('forever', Number.POSITIVE_INFINITY)
+  await a.app.wsAuth.revokeToken('far', 1e20)
+  t.equal(await b.app.wsAuth.denyList.has('forever'), true)
+  const access = (await login(a)).body.access_token as string
+  const { socket } = await opened(b.url(), bearer(access))
+  t.equal(await nextMessage(socket), 'Welcome alice!')
+  const close = closed(socket)
+  t.equal((await postForm(`${a.base}/revoke`, { token: access })).status, 200, 'the next revocation is written')
+  t.strictSame(await close, { code: 4401, reason: 'token revoked' }, 'and reaches B')
+  t.equal((await refused(b.url(), bearer(access))).status, 401)
+  t.ok(await a.stores.redis.pttl(`service${services}:denylist`) > 0, 'the denylist key still expires')
+  await stillServes(t, b)
+})
+
+t.test('a revocation whose message fails to go out after its denylist entry was written still closes B\'s sockets', async (t) => {
+  const prefix = `service${++services}:`
+  const a = await startNode(t, server, {
+    prefix,
+    guardStores: (stores) => ({ ...stores, bus: { subscribe: (listener) => stores.bus.subscribe(listener), publish: async () => { throw new Error('connection lost') } } }),
+  })
+  const b = await startNode(t, server, { prefix })
+  const token = b.sign({ sub: 'alice', jti: 'unannounced' }, { expiresIn: 600 })
+  const { socket } = await opened(b.url(), bearer(token))
+  t.equal(await nextMessage(socket), 'Welcome alice!')
+  const close = closed(socket)
+  t.equal(await a.app.wsAuth.revokeToken('unannounced', Date.now() + 600_000), 0, 'answered as done')
+  t.strictSame(await close, { code: 4401, reason: 'token revoked' }, 'the denylist entry the nodes heard of closes the socket')
+  await stillServes(t, b)
+})

@@ -5,7 +5,7 @@ import t from 'tap'
 import { startRedis } from '../../../test/helpers/redis.ts'
 import { bearer, stillServes } from '../../../test/helpers/app.ts'
 import { closed, nextMessage, opened, refused } from '../../../test/helpers/ws.ts'
-import { ALICE, FIRST_MESSAGE_PATH, login, mintTicket, startNode } from './fixture.ts'
+import { ALICE, FIRST_MESSAGE_PATH, login, mintTicket, postForm, startNode } from './fixture.ts'
 
 t.test('Redis down: 503 with Retry-After, 1013 in close mode, no pass; Redis back: serving resumes', async (t) => {
   const server = await startRedis(t)
@@ -58,4 +58,33 @@ t.test('Redis down: 503 with Retry-After, 1013 in close mode, no pass; Redis bac
   const closes = [closed(live), closed(again)]
   t.equal((await fetch(`${a.base}/revoke`, { method: 'POST', body: new URLSearchParams({ token: access }) })).status, 200)
   for (const close of await Promise.all(closes)) t.strictSame(close, { code: 4401, reason: 'token revoked' }, 'revocation crosses nodes again')
+})
+
+t.test('a family revoked while the denylist fails: 503, and the retry still denylists its access tokens', async (t) => {
+  const server = await startRedis(t)
+  let failing = false
+  const node = await startNode(t, server, {
+    prefix: 'revoke-outage:',
+    guardStores: (stores) => ({
+      ...stores,
+      denyList: {
+        has: (tokenId) => stores.denyList.has(tokenId),
+        add: async (tokenId, expiresAt) => {
+          if (failing) throw new Error('denylist down')
+          await stores.denyList.add(tokenId, expiresAt)
+        },
+      },
+    }),
+  })
+  const tokens = (await login(node)).body
+  const access = tokens.access_token as string
+  failing = true
+  const revoke = async (): Promise<number> =>
+    (await fetch(`${node.base}/revoke`, { method: 'POST', body: new URLSearchParams({ token: tokens.refresh_token as string }) })).status
+  t.equal(await revoke(), 503, 'the access tokens could not be denylisted: not answered as done')
+  failing = false
+  t.equal(await revoke(), 200, 'the retry')
+  t.equal((await refused(node.url(), bearer(access))).status, 401, 'and the family\'s access token is refused')
+  t.equal((await postForm(`${node.base}/token`, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token as string })).status, 400, 'the refresh token is spent')
+  await stillServes(t, node)
 })

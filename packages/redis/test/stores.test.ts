@@ -48,6 +48,22 @@ t.test('every key has a TTL and the prefix', async (t) => {
   t.ok(await admin.pttl(`${prefixed}denylist`) > 3_600_000, 'the denylist lives as long as its longest entry (a token without exp: maxRevocationAge)')
 })
 
+t.test('a revocation on a node whose clock runs ahead drops no entry still live on Redis\'s clock', async (t) => {
+  const prefixed = prefix()
+  const ahead = await nodeStores(t, server, { prefix: prefixed })
+  const hour = Date.now() + 3_600_000
+  await ahead.denyList.add('live', hour)
+  // The node's clock, two hours ahead while it writes another entry.
+  const now = Date.now
+  t.teardown(() => { Date.now = now })
+  const later = now() + 7_200_000
+  Date.now = () => later
+  await ahead.denyList.add('other', later + 3_600_000)
+  Date.now = now
+  const admin = await adminClient(t, server)
+  t.equal(await admin.zscore(`${prefixed}denylist`, 'live'), String(hour), 'a node that asks Redis still finds it')
+})
+
 t.test('a denylist entry written on one node reaches the other node\'s mirror; has answers without a round trip', async (t) => {
   const shared = prefix()
   const a = await nodeStores(t, server, { prefix: shared })
