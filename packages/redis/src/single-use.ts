@@ -15,9 +15,11 @@ export class RedisSingleUseStore<T> implements SingleUseStore<T> {
   }
 
   async put (key: string, value: T, expiresAt: number): Promise<void> {
-    // A value already expired is never stored: it could only ever be taken as `null`.
-    if (expiresAt <= Date.now()) return
-    await this.#redis.set(this.#keys.singleUse(this.#namespace, key), JSON.stringify(value), 'PXAT', Math.ceil(expiresAt))
+    // A lifetime relative to now, not Redis's clock: a node whose clock differs from Redis's would otherwise store values
+    // that are already gone, or that outlive their time. A value already expired is never stored.
+    const lifetimeMs = Math.ceil(expiresAt - Date.now())
+    if (lifetimeMs <= 0) return
+    await this.#redis.set(this.#keys.singleUse(this.#namespace, key), JSON.stringify(value), 'PX', lifetimeMs)
   }
 
   async take (key: string): Promise<T | null> {
