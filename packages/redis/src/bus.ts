@@ -1,20 +1,23 @@
 import type { Revocation, RevocationBus, RevocationListener } from '@wsauth/core'
 import type { Keys } from './keys.js'
-import type { RedisConnection } from './scripts.js'
+import type { ScriptedConnection } from './scripts.js'
 
-/** The revocation bus on Redis pub/sub: published on the command connection, received by the node's subscriber. */
+/**
+ * The revocation bus on Redis pub/sub: published on the command connection, from the denylist's node (see the
+ * `wsauthPublish` script), and received by the node's subscriber.
+ */
 export class RedisRevocationBus implements RevocationBus {
-  readonly #redis: RedisConnection
+  readonly #redis: ScriptedConnection
   readonly #keys: Keys
   readonly #listeners = new Set<RevocationListener>()
 
-  constructor (redis: RedisConnection, keys: Keys) {
+  constructor (redis: ScriptedConnection, keys: Keys) {
     this.#redis = redis
     this.#keys = keys
   }
 
   async publish (revocation: Revocation): Promise<void> {
-    await this.#redis.publish(this.#keys.channel, JSON.stringify(revocation))
+    await this.#redis.wsauthPublish(this.#keys.denyList, this.#keys.channel, JSON.stringify(revocation))
   }
 
   subscribe (listener: RevocationListener): () => void {

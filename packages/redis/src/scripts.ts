@@ -23,6 +23,15 @@ if last[2] then redis.call('PEXPIREAT', KEYS[1], math.ceil(tonumber(last[2]))) e
 redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 1`,
   },
+  // KEYS[1] the denylist, for its slot only; ARGV: channel, message. Publishes where the denylist lives: on a cluster,
+  // messages published on one node reach each subscriber in order, so a node never hears "close this token's sockets"
+  // before the denylist entry that makes it refuse the token's next handshake.
+  wsauthPublish: {
+    numberOfKeys: 1,
+    lua: `
+redis.call('PUBLISH', ARGV[1], ARGV[2])
+return 1`,
+  },
   // KEYS[1] a failure count; ARGV: limit, window (ms). Milliseconds to wait when blocked (nothing counted), else counts
   // one attempt and answers 0. The window starts at the first attempt and the key expires with it.
   wsauthAttempt: {

@@ -76,7 +76,7 @@ export function wsAuthRedis (connection: string | RedisOptions | RedisConnection
   const scripted = withScripts(redis)
   const keys = new Keys(prefix)
   const denyList = new RedisDenyList(scripted, keys, maxRevocationAge)
-  const bus = new RedisRevocationBus(redis, keys)
+  const bus = new RedisRevocationBus(scripted, keys)
   // Commands on a subscribed connection are refused: the subscriber is a connection of its own.
   const subscriberConnection = duplicate(redis)
   const subscriber = new Subscriber(subscriberConnection, keys.channel, denyList, bus)
